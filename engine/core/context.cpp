@@ -1,0 +1,58 @@
+#include "engine/core/context.h"
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "engine/core/error.h"
+
+namespace rp {
+
+int Context::default_threads() {
+  if (const char* env = std::getenv("ROBUSTPRIOR_THREADS")) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    RP_CHECK(end != env && *end == '\0' && n >= 1 && n <= 4096, "Context",
+             "ROBUSTPRIOR_THREADS must be an integer in [1, 4096], found '" << env << "'");
+    return static_cast<int>(n);
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+Context::Context(ContextOptions options)
+    : device_(options.device),
+      seed_(options.seed),
+      threads_(options.threads == 0 ? default_threads() : options.threads) {
+  RP_CHECK(options.threads >= 0, "Context", "threads must be >= 0, found " << options.threads);
+  if (device_.is_cuda()) {
+    const CudaRuntimeInfo info = cuda_runtime_info();
+    RP_CHECK(!info.devices.empty(), "Context",
+             "device " << device_ << " requested but " << info.why_none);
+    RP_CHECK(device_.index >= 0 && device_.index < static_cast<int>(info.devices.size()), "Context",
+             "device " << device_ << " requested but only " << info.devices.size()
+                       << " CUDA device(s) are visible");
+  }
+}
+
+Context::~Context() = default;
+
+void* Context::workspace(std::size_t bytes) {
+  if (bytes > workspace_.nbytes()) {
+    workspace_ = Tensor();  // release first: peak memory stays at the new size
+    workspace_ = Tensor::empty(Shape{static_cast<std::int64_t>(bytes)}, DType::U8, device_);
+  }
+  return workspace_.raw_data();
+}
+
+CudaHandles& Context::cuda() {
+  RP_CHECK(device_.is_cuda(), "Context::cuda", "this context runs on " << device_);
+  if (!cuda_) cuda_.reset(cuda_handles_create(device_.index));
+  return *cuda_;
+}
+
+void Context::synchronize() {
+  if (cuda_) cuda_handles_synchronize(cuda_.get());
+}
+
+}  // namespace rp

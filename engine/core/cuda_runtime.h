@@ -1,0 +1,46 @@
+// The CUDA runtime as the rest of the engine sees it: plain C++ declarations, no CUDA headers.
+// cuda_runtime_cuda.cpp implements them when the CUDA backend is built; cuda_runtime_none.cpp
+// otherwise, where every call that needs a GPU throws an rp::Error saying the build has none.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace rp {
+
+struct CudaDeviceInfo {
+  int ordinal = 0;
+  std::string name;
+  int compute_major = 0;
+  int compute_minor = 0;
+  std::size_t total_memory = 0;  // bytes
+  int multiprocessors = 0;
+};
+
+struct CudaRuntimeInfo {
+  bool compiled = false;          // the CUDA backend is part of this build
+  int runtime_version = 0;        // cudaRuntimeGetVersion, e.g. 13000
+  int driver_version = 0;         // cudaDriverGetVersion; 0 when no driver is installed
+  std::size_t cudnn_version = 0;  // cudnnGetVersion() of the library actually loaded
+  std::vector<CudaDeviceInfo> devices;
+  std::string why_none;  // set when devices is empty
+};
+
+// Never throws: a machine without GPU or driver is an answer, not an error.
+CudaRuntimeInfo cuda_runtime_info();
+// True when this build has CUDA and at least one device is usable.
+bool cuda_available();
+
+void* cuda_allocate(int ordinal, std::size_t bytes);
+void cuda_free(int ordinal, void* ptr) noexcept;
+void cuda_copy(void* dst, const void* src, std::size_t bytes);  // any direction, synchronous
+void cuda_zero(int ordinal, void* ptr, std::size_t bytes);
+
+// The per-Context stream and library handles (defined in cuda_handles.h for CUDA code).
+struct CudaHandles;
+CudaHandles* cuda_handles_create(int ordinal);
+void cuda_handles_destroy(CudaHandles* handles) noexcept;
+void cuda_handles_synchronize(CudaHandles* handles);
+
+}  // namespace rp

@@ -1,0 +1,129 @@
+#include "engine/ops/batchnorm.h"
+
+#include <initializer_list>
+#include <limits>
+#include <utility>
+
+#include "engine/core/error.h"
+#include "engine/ops/op_args.h"
+#include "kernels/cpu/batchnorm.h"
+
+namespace rp {
+namespace {
+
+constexpr const char* kXDims = "(N, C, H, W)";
+constexpr const char* kCDims = "(C)";
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+cpu::BatchNormShape shape_of(const Tensor& x) {
+  return {x.size(0), x.size(1), x.size(2) * x.size(3)};
+}
+
+using Named = std::pair<const char*, const Tensor*>;
+
+// x is a non-empty (N, C, H, W) batch and every named tensor holds one value per channel.
+detail::OpArgs& check_channels(detail::OpArgs& a, const Tensor& x,
+                               std::initializer_list<Named> per_channel) {
+  a.batch("x", x, 4, kXDims);
+  for (const auto& [name, t] : per_channel) a.floating(name, *t, Shape{x.size(1)}, kCDims);
+  return a;
+}
+
+// The optional gradient outputs of a backward call: dx like x (it may be dy itself), dgamma
+// and dbeta per channel.
+detail::OpArgs& check_gradients(detail::OpArgs& a, const Tensor& x, const Tensor& dy,
+                                const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta) {
+  a.floating("dy", dy, x.shape(), kXDims).optional("dx", dx, x.shape(), kXDims);
+  a.optional("dgamma", dgamma, Shape{x.size(1)}, kCDims);
+  a.optional("dbeta", dbeta, Shape{x.size(1)}, kCDims);
+  a.in_place_or_distinct("dx", dx, "dy", dy).distinct("dx", dx, "x", x);
+  return a.distinct("dgamma", dgamma, "dbeta", dbeta);
+}
+
+}  // namespace
+
+void batchnorm2d_forward_train(Context& ctx, const Tensor& x, const Tensor& gamma,
+                               const Tensor& beta, const Tensor& running_mean,
+                               const Tensor& running_var, const Tensor& y, const Tensor& save_mean,
+                               const Tensor& save_invstd, const BatchNormParams& p) {
+  detail::OpArgs a("batchnorm2d_forward_train", ctx);
+  check_channels(a, x,
+                 {{"gamma", &gamma},
+                  {"beta", &beta},
+                  {"running_mean", &running_mean},
+                  {"running_var", &running_var},
+                  {"save_mean", &save_mean},
+                  {"save_invstd", &save_invstd}});
+  a.floating("y", y, x.shape(), kXDims).in_place_or_distinct("y", y, "x", x);
+  a.scalar("momentum", p.momentum, 0.0, 1.0).scalar("eps", p.eps, 0.0, kInf);
+  RP_CHECK(x.size(0) * x.size(2) * x.size(3) > 1, a.op(),
+           "training mode needs more than one value per channel to estimate a variance, found x "
+               << x.str());
+  a.cpu_backend();
+  detail::dispatch_floating(a, [&](auto tag) {
+    using T = decltype(tag);
+    cpu::batchnorm2d_forward_train<T>(shape_of(x), x.data<T>(), gamma.data<T>(), beta.data<T>(),
+                                      running_mean.data<T>(), running_var.data<T>(), y.data<T>(),
+                                      save_mean.data<T>(), save_invstd.data<T>(), p.momentum, p.eps,
+                                      ctx.threads());
+  });
+}
+
+void batchnorm2d_forward_eval(Context& ctx, const Tensor& x, const Tensor& gamma,
+                              const Tensor& beta, const Tensor& running_mean,
+                              const Tensor& running_var, const Tensor& y, double eps) {
+  detail::OpArgs a("batchnorm2d_forward_eval", ctx);
+  check_channels(a, x,
+                 {{"gamma", &gamma},
+                  {"beta", &beta},
+                  {"running_mean", &running_mean},
+                  {"running_var", &running_var}});
+  a.floating("y", y, x.shape(), kXDims).in_place_or_distinct("y", y, "x", x);
+  a.scalar("eps", eps, 0.0, kInf);
+  a.cpu_backend();
+  detail::dispatch_floating(a, [&](auto tag) {
+    using T = decltype(tag);
+    cpu::batchnorm2d_forward_eval<T>(shape_of(x), x.data<T>(), gamma.data<T>(), beta.data<T>(),
+                                     running_mean.data<T>(), running_var.data<T>(), y.data<T>(),
+                                     eps, ctx.threads());
+  });
+}
+
+void batchnorm2d_backward_train(Context& ctx, const Tensor& dy, const Tensor& x,
+                                const Tensor& gamma, const Tensor& save_mean,
+                                const Tensor& save_invstd, const Tensor& dx, const Tensor& dgamma,
+                                const Tensor& dbeta, GradMode mode) {
+  detail::OpArgs a("batchnorm2d_backward_train", ctx);
+  check_channels(a, x,
+                 {{"gamma", &gamma}, {"save_mean", &save_mean}, {"save_invstd", &save_invstd}});
+  check_gradients(a, x, dy, dx, dgamma, dbeta);
+  a.cpu_backend();
+  detail::dispatch_floating(a, [&](auto tag) {
+    using T = decltype(tag);
+    cpu::batchnorm2d_backward_train<T>(shape_of(x), dy.data<T>(), x.data<T>(), gamma.data<T>(),
+                                       save_mean.data<T>(), save_invstd.data<T>(),
+                                       detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
+                                       detail::data_or_null<T>(dbeta), mode, ctx.threads());
+  });
+}
+
+void batchnorm2d_backward_eval(Context& ctx, const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                               const Tensor& running_mean, const Tensor& running_var, double eps,
+                               const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta,
+                               GradMode mode) {
+  detail::OpArgs a("batchnorm2d_backward_eval", ctx);
+  check_channels(
+      a, x, {{"gamma", &gamma}, {"running_mean", &running_mean}, {"running_var", &running_var}});
+  check_gradients(a, x, dy, dx, dgamma, dbeta);
+  a.scalar("eps", eps, 0.0, kInf);
+  a.cpu_backend();
+  detail::dispatch_floating(a, [&](auto tag) {
+    using T = decltype(tag);
+    cpu::batchnorm2d_backward_eval<T>(shape_of(x), dy.data<T>(), x.data<T>(), gamma.data<T>(),
+                                      running_mean.data<T>(), running_var.data<T>(), eps,
+                                      detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
+                                      detail::data_or_null<T>(dbeta), mode, ctx.threads());
+  });
+}
+
+}  // namespace rp

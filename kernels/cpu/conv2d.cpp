@@ -1,0 +1,158 @@
+#include "kernels/cpu/conv2d.h"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "kernels/cpu/eigen_maps.h"
+#include "kernels/cpu/grad_write.h"
+#include "kernels/cpu/parallel.h"
+
+namespace rp::cpu {
+namespace {
+
+using i64 = std::int64_t;
+
+// One image: col (patch_size, out_pixels), row (c*kh + i)*kw + j holds the input pixels that
+// kernel tap (c, i, j) meets at every output position, zero where it falls on the padding.
+template <typename T>
+void im2col(const Conv2dGeometry& g, const T* x, T* col) {
+  const i64 ho = g.h_out(), wo = g.w_out();
+  for (i64 c = 0; c < g.c_in; ++c) {
+    for (i64 i = 0; i < g.kh; ++i) {
+      for (i64 j = 0; j < g.kw; ++j) {
+        T* out = col + ((c * g.kh + i) * g.kw + j) * ho * wo;
+        for (i64 p = 0; p < ho; ++p) {
+          const i64 ih = p * g.stride_h - g.pad_h + i;
+          T* out_row = out + p * wo;
+          if (ih < 0 || ih >= g.h) {
+            std::fill(out_row, out_row + wo, T(0));
+            continue;
+          }
+          const T* x_row = x + (c * g.h + ih) * g.w;
+          for (i64 q = 0; q < wo; ++q) {
+            const i64 iw = q * g.stride_w - g.pad_w + j;
+            out_row[q] = (iw >= 0 && iw < g.w) ? x_row[iw] : T(0);
+          }
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: adds each column entry back onto the input pixel it was read from.
+template <typename T>
+void col2im_add(const Conv2dGeometry& g, const T* col, T* dx) {
+  const i64 ho = g.h_out(), wo = g.w_out();
+  for (i64 c = 0; c < g.c_in; ++c) {
+    for (i64 i = 0; i < g.kh; ++i) {
+      for (i64 j = 0; j < g.kw; ++j) {
+        const T* in = col + ((c * g.kh + i) * g.kw + j) * ho * wo;
+        for (i64 p = 0; p < ho; ++p) {
+          const i64 ih = p * g.stride_h - g.pad_h + i;
+          if (ih < 0 || ih >= g.h) continue;
+          T* dx_row = dx + (c * g.h + ih) * g.w;
+          const T* in_row = in + p * wo;
+          for (i64 q = 0; q < wo; ++q) {
+            const i64 iw = q * g.stride_w - g.pad_w + j;
+            if (iw >= 0 && iw < g.w) dx_row[iw] += in_row[q];
+          }
+        }
+      }
+    }
+  }
+}
+
+i64 col_elems(const Conv2dGeometry& g) {
+  return g.is_pointwise() ? 0 : g.patch_size() * g.out_pixels();
+}
+
+}  // namespace
+
+template <typename T>
+std::size_t conv2d_workspace_size(const Conv2dGeometry& g, int threads) {
+  const i64 chunks = parallel_chunks(threads, g.n, 1);
+  // Per chunk: one im2col buffer and one partial weight gradient.
+  return static_cast<std::size_t>(chunks * (col_elems(g) + g.c_out * g.patch_size()));
+}
+
+template <typename T>
+void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* workspace,
+                    int threads) {
+  const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
+  const auto W = matrix(w, g.c_out, K);
+  parallel_for(threads, g.n, 1, [&](i64 begin, i64 end, int chunk) {
+    T* col = workspace + chunk * col_elems(g);
+    for (i64 n = begin; n < end; ++n) {
+      const T* x_n = x + n * in_elems;
+      if (!g.is_pointwise()) im2col(g, x_n, col);
+      const T* cols = g.is_pointwise() ? x_n : col;
+      matrix(y + n * g.c_out * P, g.c_out, P).noalias() = W * matrix(cols, K, P);
+    }
+  });
+}
+
+template <typename T>
+void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx, GradMode mode,
+                          T* workspace, int threads) {
+  const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
+  const auto W = matrix(w, g.c_out, K);
+  parallel_for(threads, g.n, 1, [&](i64 begin, i64 end, int chunk) {
+    T* col = workspace + chunk * col_elems(g);
+    for (i64 n = begin; n < end; ++n) {
+      const auto DY = matrix(dy + n * g.c_out * P, g.c_out, P);
+      T* dx_n = dx + n * in_elems;
+      if (g.is_pointwise()) {
+        auto DX = matrix(dx_n, K, P);
+        if (mode == GradMode::Assign) {
+          DX.noalias() = W.transpose() * DY;
+        } else {
+          DX.noalias() += W.transpose() * DY;
+        }
+        continue;
+      }
+      matrix(col, K, P).noalias() = W.transpose() * DY;
+      if (mode == GradMode::Assign) std::fill(dx_n, dx_n + in_elems, T(0));
+      col2im_add(g, col, dx_n);
+    }
+  });
+}
+
+template <typename T>
+void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, GradMode mode,
+                            T* workspace, int threads) {
+  const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
+  const i64 chunks = parallel_chunks(threads, g.n, 1);
+  const i64 w_elems = g.c_out * K;
+  T* partials = workspace + chunks * col_elems(g);
+  parallel_for(threads, g.n, 1, [&](i64 begin, i64 end, int chunk) {
+    T* col = workspace + chunk * col_elems(g);
+    auto part = matrix(partials + chunk * w_elems, g.c_out, K);
+    part.setZero();
+    for (i64 n = begin; n < end; ++n) {
+      const T* x_n = x + n * in_elems;
+      if (!g.is_pointwise()) im2col(g, x_n, col);
+      const T* cols = g.is_pointwise() ? x_n : col;
+      part.noalias() += matrix(dy + n * g.c_out * P, g.c_out, P) * matrix(cols, K, P).transpose();
+    }
+  });
+  parallel_for(threads, w_elems, 4096, [&](i64 begin, i64 end, int) {
+    for (i64 e = begin; e < end; ++e) {
+      T sum = partials[e];
+      for (i64 c = 1; c < chunks; ++c) sum += partials[c * w_elems + e];
+      write_grad(dw[e], sum, mode);
+    }
+  });
+}
+
+#define RP_INSTANTIATE(T)                                                                          \
+  template std::size_t conv2d_workspace_size<T>(const Conv2dGeometry&, int);                       \
+  template void conv2d_forward<T>(const Conv2dGeometry&, const T*, const T*, T*, T*, int);         \
+  template void conv2d_backward_data<T>(const Conv2dGeometry&, const T*, const T*, T*, GradMode,   \
+                                        T*, int);                                                  \
+  template void conv2d_backward_filter<T>(const Conv2dGeometry&, const T*, const T*, T*, GradMode, \
+                                          T*, int);
+RP_INSTANTIATE(float)
+RP_INSTANTIATE(double)
+#undef RP_INSTANTIATE
+
+}  // namespace rp::cpu

@@ -1,0 +1,38 @@
+// 2-D convolution, CPU reference (no bias, no dilation, no groups; zero padding).
+//
+//   forward          y[n,k,p,q] = sum_{c,i,j} x[n,c, p*sh-ph+i, q*sw-pw+j] * w[k,c,i,j]
+//   backward_data    dx[n,c,h,v] (=|+=) sum over (k,i,j,p,q) with h = p*sh-ph+i, v = q*sw-pw+j
+//                                       of dy[n,k,p,q] * w[k,c,i,j]
+//   backward_filter  dw[k,c,i,j] (=|+=) sum_{n,p,q} dy[n,k,p,q] * x[n,c, p*sh-ph+i, q*sw-pw+j]
+//
+// Per image, with col = im2col(x_n) of shape (c_in*kh*kw, h_out*w_out):
+//   y_n = W col,    dcol = W^T dy_n then col2im into dx_n,    dW += dy_n col^T
+// where W is w viewed as (c_out, c_in*kh*kw). 1x1 stride-1 unpadded convolutions skip im2col.
+// Images are split across threads; the weight gradient is summed per chunk of images, then
+// across chunks in chunk order, so results depend only on (shapes, threads).
+// Scratch comes from the caller: conv2d_workspace_size() elements of T.
+#pragma once
+
+#include <cstddef>
+
+#include "engine/core/grad_mode.h"
+#include "kernels/conv2d_geometry.h"
+
+namespace rp::cpu {
+
+template <typename T>
+std::size_t conv2d_workspace_size(const Conv2dGeometry& g, int threads);
+
+template <typename T>
+void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* workspace,
+                    int threads);
+
+template <typename T>
+void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx, GradMode mode,
+                          T* workspace, int threads);
+
+template <typename T>
+void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, GradMode mode,
+                            T* workspace, int threads);
+
+}  // namespace rp::cpu

@@ -1,0 +1,48 @@
+// Shared helpers for the tests: fresh random inputs (from std::mt19937_64, independent of the
+// engine's own RNG), NaN-poisoned outputs, element access and comparisons.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/core/context.h"
+#include "engine/core/tensor.h"
+
+namespace rp::test {
+
+// A CPU context with a fixed thread count (2 unless told), so tests exercise the threaded
+// paths on any machine.
+Context& cpu_context(int threads = 2);
+
+// Uniform in [lo, hi), deterministic in `seed`. F32 or F64.
+Tensor random_tensor(const Shape& shape, DType dtype, std::uint64_t seed, double lo = -1.0,
+                     double hi = 1.0);
+// Uniform in [lo, hi) but at least `gap` away from every point in `avoid` (kinks of relu,
+// clamp bounds), so finite differences never straddle a kink.
+Tensor random_tensor_avoiding(const Shape& shape, DType dtype, std::uint64_t seed, double lo,
+                              double hi, const std::vector<double>& avoid, double gap);
+// Integer labels in [0, k).
+Tensor random_labels(std::int64_t n, std::int64_t k, std::uint64_t seed);
+// Every element NaN: an output poisoned before the op runs shows any element left unwritten.
+Tensor poisoned(const Shape& shape, DType dtype);
+
+// Elements as double (F32 or F64 tensors on the CPU).
+std::vector<double> values(const Tensor& t);
+double value_at(const Tensor& t, std::int64_t i);
+void set_value(const Tensor& t, std::int64_t i, double v);
+Tensor clone(const Tensor& t);
+Tensor to_dtype(const Tensor& t, DType dtype);  // F32 <-> F64 conversion (CPU)
+
+// Assertions with element-level messages.
+void expect_all_finite(const Tensor& t, const std::string& what);
+void expect_equal_exact(const Tensor& actual, const Tensor& expected, const std::string& what);
+void expect_close(const Tensor& actual, const Tensor& expected, double rtol, double atol,
+                  const std::string& what);
+void expect_close(const Tensor& actual, const std::vector<double>& expected, double rtol,
+                  double atol, const std::string& what);
+
+}  // namespace rp::test

@@ -1,0 +1,12 @@
+// Registration of the CLI's subcommands, one per file (cmd_<name>.cpp).
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace rp::cli {
+
+void add_info_command(CLI::App& app);
+
+}  // namespace rp::cli

@@ -1,0 +1,30 @@
+// robustprior: the command-line entry point. Subcommands register themselves from their own
+// files; errors from the engine end the run with one clear line and exit code 1.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "engine/core/build_info.h"
+#include "engine/core/error.h"
+#include "tools/robustprior/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "robustprior: trains and attacks ResNets without a deep-learning framework, and "
+      "reproduces \"Adversarial Robustness as a Prior for Learned Representations\"."};
+  app.set_version_flag("--version", std::string("robustprior ") + rp::build_info::kVersion);
+  app.require_subcommand(1);
+  rp::cli::add_info_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const rp::Error& e) {
+    std::cerr << "robustprior: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "robustprior: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
