@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct BnCase {
            std::to_string(w);
   }
 };
+
+void PrintTo(const BnCase& c, std::ostream* os) { *os << c.name(); }
 
 // Batch 1 (statistics over pixels only), one-pixel maps (statistics over the batch only), odd
 // sizes and several channels.

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,6 +25,8 @@ struct ConvCase {
   Shape wt() const { return Shape{c_out, c_in, kh, kw}; }
   Conv2dParams params() const { return {sh, sw, ph, pw}; }
 };
+
+void PrintTo(const ConvCase& c, std::ostream* os) { *os << c.name(); }
 
 // Odd sizes, stride 2, padding 0 and 1, batch 1, 1x1 (pointwise and strided shortcut),
 // non-square kernels and asymmetric strides, then random shapes from a fixed seed.
