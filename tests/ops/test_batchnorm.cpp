@@ -23,7 +23,9 @@ struct BnCase {
   }
 };
 
-void PrintTo(const BnCase& c, std::ostream* os) { *os << c.name(); }
+void PrintTo(const BnCase& c, std::ostream* os) {
+  *os << c.name();
+}
 
 // Batch 1 (statistics over pixels only), one-pixel maps (statistics over the batch only), odd
 // sizes and several channels.

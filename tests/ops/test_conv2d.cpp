@@ -26,7 +26,9 @@ struct ConvCase {
   Conv2dParams params() const { return {sh, sw, ph, pw}; }
 };
 
-void PrintTo(const ConvCase& c, std::ostream* os) { *os << c.name(); }
+void PrintTo(const ConvCase& c, std::ostream* os) {
+  *os << c.name();
+}
 
 // Odd sizes, stride 2, padding 0 and 1, batch 1, 1x1 (pointwise and strided shortcut),
 // non-square kernels and asymmetric strides, then random shapes from a fixed seed.
