@@ -15,9 +15,18 @@ RP_HOST_DEVICE inline T clamp01(T v) {
   return v < T(0) ? T(0) : (v > T(1) ? T(1) : v);  // NaN passes through
 }
 
+// sign(0) = 0; a NaN stays NaN, so a diverging gradient shows in the iterate instead of
+// silently freezing it.
 template <typename T>
 RP_HOST_DEVICE inline T sign_of(T v) {
-  return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
+  return v > T(0) ? T(1) : (v < T(0) ? T(-1) : (v == T(0) ? T(0) : v));
+}
+
+// A per-example scale computed in double, rounded to T without overflowing to infinity (a
+// zero gradient or a huge epsilon would otherwise turn 0 * inf into NaN).
+template <typename T>
+RP_HOST_DEVICE inline T saturate_to(double v, double max_of_t) {
+  return static_cast<T>(v > max_of_t ? max_of_t : (v < -max_of_t ? -max_of_t : v));
 }
 
 // x + alpha * sign(g): alpha * sign(g) is exact, so this is one rounding, fused or not.

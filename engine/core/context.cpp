@@ -39,6 +39,10 @@ Context::~Context() = default;
 
 void* Context::workspace(std::size_t bytes) {
   if (bytes > workspace_.nbytes()) {
+    RP_CHECK(!frozen_, "Context::workspace",
+             "the workspace would grow from " << workspace_.nbytes() << " to " << bytes
+                                              << " bytes while allocations are frozen; reserve "
+                                                 "it before the loop");
     workspace_ = Tensor();  // release first: peak memory stays at the new size
     workspace_ = Tensor::empty(Shape{static_cast<std::int64_t>(bytes)}, DType::U8, device_);
   }
@@ -47,12 +51,31 @@ void* Context::workspace(std::size_t bytes) {
 
 CudaHandles& Context::cuda() {
   RP_CHECK(device_.is_cuda(), "Context::cuda", "this context runs on " << device_);
-  if (!cuda_) cuda_.reset(cuda_handles_create(device_.index));
+  if (!cuda_) {
+    RP_CHECK(!frozen_, "Context::cuda", "creating CUDA handles while allocations are frozen");
+    cuda_.reset(cuda_handles_create(device_.index));
+  }
   return *cuda_;
 }
 
 void Context::synchronize() {
   if (cuda_) cuda_handles_synchronize(cuda_.get());
+}
+
+void Context::copy(const Tensor& dst, const Tensor& src) {
+  RP_CHECK(dst.defined() && src.defined() && dst.shape() == src.shape() &&
+               dst.dtype() == src.dtype() && dst.layout() == src.layout(),
+           "Context::copy", "destination " << dst.str() << " differs from source " << src.str());
+  if (dst.same_memory(src)) return;
+  RP_CHECK(!dst.overlaps(src), "Context::copy", "source and destination partially overlap");
+  if (dst.device().is_cpu() && src.device().is_cpu()) {
+    dst.copy_from(src);
+    return;
+  }
+  RP_CHECK(device_.is_cuda(), "Context::copy",
+           "a copy involving " << dst.device() << " and " << src.device() << " on a " << device_
+                               << " context");
+  cuda_copy_async(&cuda(), dst.raw_data(), src.raw_data(), dst.nbytes());
 }
 
 }  // namespace rp

@@ -8,6 +8,9 @@
 //   workspace scratch device memory shared by all ops, grown on demand; callers that must not
 //             allocate inside a loop reserve the largest size up front
 //   cuda()    stream and cuBLAS/cuDNN handles, created on first use (CUDA devices only)
+//   freeze    while allocations are frozen, anything that would allocate (workspace growth,
+//             creating the CUDA handles) throws instead: a loop that runs frozen is known to
+//             be capturable as a CUDA graph
 #pragma once
 
 #include <cstddef>
@@ -37,7 +40,7 @@ class Context {
   Device device() const { return device_; }
   std::uint64_t seed() const { return seed_; }
   int threads() const { return threads_; }
-  RngStream rng(std::uint64_t stream) const { return RngStream{seed_, stream}; }
+  RngStream rng(std::uint64_t stream) const { return RngStream{seed_, stream, 0}; }
 
   // At least `bytes` of scratch memory on the context's device, valid until the next call.
   void* workspace(std::size_t bytes);
@@ -46,6 +49,12 @@ class Context {
 
   CudaHandles& cuda();  // throws rp::Error on a CPU context or a build without CUDA
   void synchronize();   // waits for queued GPU work; no-op on the CPU
+  // dst = src, ordered on this context's stream without host synchronization (plain memcpy on
+  // the CPU). Before the host reads a CPU destination of a GPU source, synchronize().
+  void copy(const Tensor& dst, const Tensor& src);
+
+  void freeze_allocations(bool frozen) { frozen_ = frozen; }
+  bool allocations_frozen() const { return frozen_; }
 
   static int default_threads();
 
@@ -59,6 +68,7 @@ class Context {
   int threads_;
   Tensor workspace_;
   std::unique_ptr<CudaHandles, CudaHandlesDeleter> cuda_;
+  bool frozen_ = false;
 };
 
 }  // namespace rp

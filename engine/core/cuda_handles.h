@@ -10,8 +10,8 @@ namespace rp {
 
 struct CudaHandles {
   int ordinal = 0;
-  // A blocking stream: synchronous cudaMemcpy at API boundaries orders itself after the work
-  // queued here, which keeps Tensor copies correct without passing streams around.
+  // Non-blocking (no implicit ordering with the legacy default stream, which graph capture and
+  // overlapping copy streams need); plain Tensor copies synchronize the device instead.
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
   cudnnHandle_t cudnn = nullptr;

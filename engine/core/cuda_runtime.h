@@ -34,7 +34,9 @@ bool cuda_available();
 
 void* cuda_allocate(int ordinal, std::size_t bytes);
 void cuda_free(int ordinal, void* ptr) noexcept;
-void cuda_copy(void* dst, const void* src, std::size_t bytes);  // any direction, synchronous
+// Any direction. Waits for all queued work on the device first, so it is correct whatever
+// stream produced the data: for API boundaries, never inside a step.
+void cuda_copy(void* dst, const void* src, std::size_t bytes);
 void cuda_zero(int ordinal, void* ptr, std::size_t bytes);
 
 // The per-Context stream and library handles (defined in cuda_handles.h for CUDA code).
@@ -42,5 +44,8 @@ struct CudaHandles;
 CudaHandles* cuda_handles_create(int ordinal);
 void cuda_handles_destroy(CudaHandles* handles) noexcept;
 void cuda_handles_synchronize(CudaHandles* handles);
+// Queued on the context's stream, after its earlier work; no host synchronization (a copy
+// inside an attack or training step, capturable in a CUDA graph).
+void cuda_copy_async(CudaHandles* handles, void* dst, const void* src, std::size_t bytes);
 
 }  // namespace rp

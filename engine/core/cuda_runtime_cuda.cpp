@@ -66,6 +66,8 @@ void cuda_free(int ordinal, void* ptr) noexcept {
 }
 
 void cuda_copy(void* dst, const void* src, std::size_t bytes) {
+  // Contexts use non-blocking streams, which the legacy default stream does not wait for.
+  RP_CUDA_CHECK(cudaDeviceSynchronize());
   RP_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault));
 }
 
@@ -79,7 +81,7 @@ CudaHandles* cuda_handles_create(int ordinal) {
   h->ordinal = ordinal;
   try {
     RP_CUDA_CHECK(cudaSetDevice(ordinal));
-    RP_CUDA_CHECK(cudaStreamCreate(&h->stream));
+    RP_CUDA_CHECK(cudaStreamCreateWithFlags(&h->stream, cudaStreamNonBlocking));
     RP_CUBLAS_CHECK(cublasCreate(&h->cublas));
     RP_CUBLAS_CHECK(cublasSetStream(h->cublas, h->stream));
     RP_CUDNN_CHECK(cudnnCreate(&h->cudnn));
@@ -102,6 +104,10 @@ void cuda_handles_destroy(CudaHandles* h) noexcept {
 
 void cuda_handles_synchronize(CudaHandles* h) {
   RP_CUDA_CHECK(cudaStreamSynchronize(h->stream));
+}
+
+void cuda_copy_async(CudaHandles* h, void* dst, const void* src, std::size_t bytes) {
+  RP_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, h->stream));
 }
 
 }  // namespace rp

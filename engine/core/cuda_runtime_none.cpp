@@ -42,5 +42,8 @@ void cuda_handles_destroy(CudaHandles*) noexcept {}
 void cuda_handles_synchronize(CudaHandles*) {
   no_cuda("cuda_handles_synchronize");
 }
+void cuda_copy_async(CudaHandles*, void*, const void*, std::size_t) {
+  no_cuda("cuda_copy_async");
+}
 
 }  // namespace rp

@@ -6,10 +6,13 @@
 // Conventions (shared by every op that draws):
 //   key      = the run's 64-bit seed
 //   counter  = (block index low, block index high, stream low, stream high)
-//   a block yields 4 words; element i of a draw uses block i / 4, word i % 4
-//   uniform  = top 24 bits of a word scaled to [0, 1) (exact in float)
-//   normal   = Box-Muller on the words (2j, 2j+1) of a block: element i uses block i / 4 and
-//              takes the cosine branch for even i, the sine branch for odd i
+//   element i of a draw is number offset + i of the stream (offset lets data-parallel ranks
+//   draw disjoint parts of one stream); number e uses block e / 4, word e % 4
+//   uniform  = top 24 bits of a word scaled to [0, 1) (exact in float): bit-identical on the
+//              CPU and the GPU
+//   normal   = Box-Muller on the words (2j, 2j+1) of a block, number e takes the cosine branch
+//              for even e, the sine branch for odd e; evaluated in double and rounded to float,
+//              so the last-bit differences of the CPU's and the GPU's libm vanish in rounding
 // A "stream" is a 64-bit id naming one purpose (a random start of one batch, a shuffle of one
 // epoch ...), so resuming a run can re-create any stream without replaying the others.
 #pragma once
@@ -28,6 +31,7 @@ struct PhiloxWords {
 struct RngStream {
   std::uint64_t seed = 0;
   std::uint64_t stream = 0;
+  std::uint64_t offset = 0;  // element i of a draw is number offset + i of the stream
 };
 
 RP_HOST_DEVICE inline void philox_mulhilo(std::uint32_t a, std::uint32_t b, std::uint32_t& hi,
@@ -75,18 +79,20 @@ RP_HOST_DEVICE inline float rng_uniform_open_from_word(std::uint32_t word) {
 
 // Element i of a uniform [0, 1) draw.
 RP_HOST_DEVICE inline float rng_uniform(RngStream s, std::uint64_t i) {
-  return rng_uniform_from_word(rng_block(s, i / 4).w[i % 4]);
+  const std::uint64_t e = s.offset + i;
+  return rng_uniform_from_word(rng_block(s, e / 4).w[e % 4]);
 }
 
 // Element i of a standard normal draw (Box-Muller).
 RP_HOST_DEVICE inline float rng_normal(RngStream s, std::uint64_t i) {
-  const PhiloxWords b = rng_block(s, i / 4);
-  const unsigned pair = static_cast<unsigned>((i % 4) / 2);
-  const float u1 = rng_uniform_open_from_word(b.w[2 * pair]);
-  const float u2 = rng_uniform_from_word(b.w[2 * pair + 1]);
-  const float radius = std::sqrt(-2.0f * std::log(u1));
-  const float angle = 6.2831853071795864769f * u2;
-  return (i % 2 == 0) ? radius * std::cos(angle) : radius * std::sin(angle);
+  const std::uint64_t e = s.offset + i;
+  const PhiloxWords b = rng_block(s, e / 4);
+  const unsigned pair = static_cast<unsigned>((e % 4) / 2);
+  const double u1 = static_cast<double>(rng_uniform_open_from_word(b.w[2 * pair]));
+  const double u2 = static_cast<double>(rng_uniform_from_word(b.w[2 * pair + 1]));
+  const double radius = std::sqrt(-2.0 * std::log(u1));
+  const double angle = 6.283185307179586476925286766559 * u2;
+  return static_cast<float>((e % 2 == 0) ? radius * std::cos(angle) : radius * std::sin(angle));
 }
 
 }  // namespace rp

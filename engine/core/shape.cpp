@@ -24,7 +24,10 @@ std::int64_t Shape::operator[](int i) const {
 
 std::int64_t Shape::numel() const {
   std::int64_t n = 1;
-  for (int i = 0; i < rank_; ++i) n *= dims_[static_cast<std::size_t>(i)];
+  for (int i = 0; i < rank_; ++i) {
+    RP_CHECK(!__builtin_mul_overflow(n, dims_[static_cast<std::size_t>(i)], &n), "Shape",
+             "element count of " << str() << " overflows 64 bits");
+  }
   return n;
 }
 

@@ -111,7 +111,7 @@ Tensor Tensor::view(std::size_t byte_offset, const Shape& shape, DType dtype, La
   return t;
 }
 
-void Tensor::copy_from(const Tensor& src) {
+void Tensor::copy_from(const Tensor& src) const {
   RP_CHECK(defined() && src.defined(), "Tensor::copy_from", "undefined tensor");
   RP_CHECK(shape_ == src.shape_ && dtype_ == src.dtype_ && layout_ == src.layout_,
            "Tensor::copy_from", "destination " << str() << " differs from source " << src.str());

@@ -65,8 +65,8 @@ class Tensor {
   Tensor view(std::size_t byte_offset, const Shape& shape, DType dtype,
               Layout layout = Layout::NCHW) const;  // any typed window inside the storage
 
-  void copy_from(const Tensor& src);  // same shape and dtype; any pair of devices
-  Tensor to(Device device) const;     // a copy on `device`
+  void copy_from(const Tensor& src) const;  // same shape and dtype; any pair of devices
+  Tensor to(Device device) const;           // a copy on `device`
   template <typename T>
   std::vector<T> to_vector() const;  // a host copy of the elements
 

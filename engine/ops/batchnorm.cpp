@@ -29,15 +29,34 @@ detail::OpArgs& check_channels(detail::OpArgs& a, const Tensor& x,
   return a;
 }
 
+// No output shares memory with another output or with an input - compared by position, since
+// a caller may pass one tensor object for two arguments - except the in-place pair allowed
+// (y = x forward, dx = dy backward): outputs[0] may be inputs[0] itself.
+void check_no_aliasing(detail::OpArgs& a, std::initializer_list<Named> outputs,
+                       std::initializer_list<Named> inputs) {
+  const Named* out = outputs.begin();
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    for (std::size_t j = i + 1; j < outputs.size(); ++j) {
+      a.distinct(out[i].first, *out[i].second, out[j].first, *out[j].second);
+    }
+    const Named* in = inputs.begin();
+    for (std::size_t j = 0; j < inputs.size(); ++j) {
+      if (i == 0 && j == 0) {
+        a.in_place_or_distinct(out[i].first, *out[i].second, in[j].first, *in[j].second);
+      } else {
+        a.distinct(out[i].first, *out[i].second, in[j].first, *in[j].second);
+      }
+    }
+  }
+}
+
 // The optional gradient outputs of a backward call: dx like x (it may be dy itself), dgamma
 // and dbeta per channel.
 detail::OpArgs& check_gradients(detail::OpArgs& a, const Tensor& x, const Tensor& dy,
                                 const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta) {
   a.floating("dy", dy, x.shape(), kXDims).optional("dx", dx, x.shape(), kXDims);
   a.optional("dgamma", dgamma, Shape{x.size(1)}, kCDims);
-  a.optional("dbeta", dbeta, Shape{x.size(1)}, kCDims);
-  a.in_place_or_distinct("dx", dx, "dy", dy).distinct("dx", dx, "x", x);
-  return a.distinct("dgamma", dgamma, "dbeta", dbeta);
+  return a.optional("dbeta", dbeta, Shape{x.size(1)}, kCDims);
 }
 
 }  // namespace
@@ -54,7 +73,15 @@ void batchnorm2d_forward_train(Context& ctx, const Tensor& x, const Tensor& gamm
                   {"running_var", &running_var},
                   {"save_mean", &save_mean},
                   {"save_invstd", &save_invstd}});
-  a.floating("y", y, x.shape(), kXDims).in_place_or_distinct("y", y, "x", x);
+  a.floating("y", y, x.shape(), kXDims);
+  // The kernel reads the batch statistics back while it updates the running ones.
+  check_no_aliasing(a,
+                    {{"y", &y},
+                     {"running_mean", &running_mean},
+                     {"running_var", &running_var},
+                     {"save_mean", &save_mean},
+                     {"save_invstd", &save_invstd}},
+                    {{"x", &x}, {"gamma", &gamma}, {"beta", &beta}});
   a.scalar("momentum", p.momentum, 0.0, 1.0).scalar("eps", p.eps, 0.0, kInf);
   RP_CHECK(x.size(0) * x.size(2) * x.size(3) > 1, a.op(),
            "training mode needs more than one value per channel to estimate a variance, found x "
@@ -78,7 +105,13 @@ void batchnorm2d_forward_eval(Context& ctx, const Tensor& x, const Tensor& gamma
                   {"beta", &beta},
                   {"running_mean", &running_mean},
                   {"running_var", &running_var}});
-  a.floating("y", y, x.shape(), kXDims).in_place_or_distinct("y", y, "x", x);
+  a.floating("y", y, x.shape(), kXDims);
+  check_no_aliasing(a, {{"y", &y}},
+                    {{"x", &x},
+                     {"gamma", &gamma},
+                     {"beta", &beta},
+                     {"running_mean", &running_mean},
+                     {"running_var", &running_var}});
   a.scalar("eps", eps, 0.0, kInf);
   a.cpu_backend();
   detail::dispatch_floating(a, [&](auto tag) {
@@ -97,6 +130,12 @@ void batchnorm2d_backward_train(Context& ctx, const Tensor& dy, const Tensor& x,
   check_channels(a, x,
                  {{"gamma", &gamma}, {"save_mean", &save_mean}, {"save_invstd", &save_invstd}});
   check_gradients(a, x, dy, dx, dgamma, dbeta);
+  check_no_aliasing(a, {{"dx", &dx}, {"dgamma", &dgamma}, {"dbeta", &dbeta}},
+                    {{"dy", &dy},
+                     {"x", &x},
+                     {"gamma", &gamma},
+                     {"save_mean", &save_mean},
+                     {"save_invstd", &save_invstd}});
   a.cpu_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
@@ -115,6 +154,12 @@ void batchnorm2d_backward_eval(Context& ctx, const Tensor& dy, const Tensor& x, 
   check_channels(
       a, x, {{"gamma", &gamma}, {"running_mean", &running_mean}, {"running_var", &running_var}});
   check_gradients(a, x, dy, dx, dgamma, dbeta);
+  check_no_aliasing(a, {{"dx", &dx}, {"dgamma", &dgamma}, {"dbeta", &dbeta}},
+                    {{"dy", &dy},
+                     {"x", &x},
+                     {"gamma", &gamma},
+                     {"running_mean", &running_mean},
+                     {"running_var", &running_var}});
   a.scalar("eps", eps, 0.0, kInf);
   a.cpu_backend();
   detail::dispatch_floating(a, [&](auto tag) {

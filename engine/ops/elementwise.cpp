@@ -55,7 +55,8 @@ void fill(Context& ctx, const Tensor& x, double value) {
       cpu::fill(n, x.data<double>(), value, ctx.threads());
       return;
     case DType::I32:
-      RP_CHECK(std::nearbyint(value) == value, op, "non-integer value " << value << " for i32");
+      RP_CHECK(std::nearbyint(value) == value && value >= -2147483648.0 && value <= 2147483647.0,
+               op, "value " << value << " is not an i32");
       cpu::fill(n, x.data<std::int32_t>(), static_cast<std::int32_t>(value), ctx.threads());
       return;
     case DType::U8:

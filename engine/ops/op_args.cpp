@@ -1,6 +1,7 @@
 #include "engine/ops/op_args.h"
 
 #include <cmath>
+#include <limits>
 
 #include "engine/core/error.h"
 
@@ -81,6 +82,12 @@ OpArgs& OpArgs::distinct(const char* out_name, const Tensor& out, const char* in
   return *this;
 }
 
+OpArgs& OpArgs::distinct(const char* out_name, const Tensor& out,
+                         std::initializer_list<std::pair<const char*, const Tensor*>> others) {
+  for (const auto& [name, t] : others) distinct(out_name, out, name, *t);
+  return *this;
+}
+
 OpArgs& OpArgs::in_place_or_distinct(const char* out_name, const Tensor& out, const char* in_name,
                                      const Tensor& in) {
   if (out.defined() && in.defined() && !out.same_memory(in)) {
@@ -94,6 +101,14 @@ OpArgs& OpArgs::in_place_or_distinct(const char* out_name, const Tensor& out, co
 OpArgs& OpArgs::scalar(const char* name, double value, double lo, double hi) {
   RP_CHECK(std::isfinite(value) && value >= lo && value <= hi, op_,
            name << ": expected a finite value in [" << lo << ", " << hi << "], found " << value);
+  return *this;
+}
+
+OpArgs& OpArgs::representable(const char* name, double value) {
+  const double max = dtype() == DType::F32 ? static_cast<double>(std::numeric_limits<float>::max())
+                                           : std::numeric_limits<double>::max();
+  RP_CHECK(std::abs(value) <= max, op_,
+           name << ": " << value << " is not representable in " << dtype_name(dtype()));
   return *this;
 }
 

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <utility>
 
 #include "engine/core/context.h"
 #include "engine/core/tensor.h"
@@ -30,13 +32,17 @@ class OpArgs {
   OpArgs& typed(const char* name, const Tensor& t, DType dtype, const Shape& shape,
                 const char* dims);
 
-  // `out` must not share any memory with `in`.
+  // `out` must not share any memory with `in` (or with any of `others`).
   OpArgs& distinct(const char* out_name, const Tensor& out, const char* in_name, const Tensor& in);
+  OpArgs& distinct(const char* out_name, const Tensor& out,
+                   std::initializer_list<std::pair<const char*, const Tensor*>> others);
   // `out` may be `in` itself (in place) but must not partially overlap it.
   OpArgs& in_place_or_distinct(const char* out_name, const Tensor& out, const char* in_name,
                                const Tensor& in);
   // A finite scalar within [lo, hi].
   OpArgs& scalar(const char* name, double value, double lo, double hi);
+  // ...that is also finite in the call's dtype (1e39 is a double but no float).
+  OpArgs& representable(const char* name, double value);
 
   // The ops' kernels exist for the CPU only so far; a CUDA context is refused by name.
   OpArgs& cpu_backend();

@@ -32,7 +32,9 @@ detail::OpArgs& check_batch(detail::OpArgs& a, const Tensor& x, const Tensor& ou
 void pgd_step_linf(Context& ctx, const Tensor& x, const Tensor& g, double alpha,
                    const Tensor& out) {
   detail::OpArgs a("pgd_step_linf", ctx);
-  check_batch(a, x, out, {{"g", &g}}).scalar("alpha", alpha, -kMax, kMax);
+  check_batch(a, x, out, {{"g", &g}})
+      .scalar("alpha", alpha, -kMax, kMax)
+      .representable("alpha", alpha);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::pgd_step_linf<T>(shape_of(x), x.data<T>(), g.data<T>(), alpha, out.data<T>(),
@@ -42,7 +44,9 @@ void pgd_step_linf(Context& ctx, const Tensor& x, const Tensor& g, double alpha,
 
 void pgd_step_l2(Context& ctx, const Tensor& x, const Tensor& g, double alpha, const Tensor& out) {
   detail::OpArgs a("pgd_step_l2", ctx);
-  check_batch(a, x, out, {{"g", &g}}).scalar("alpha", alpha, -kMax, kMax);
+  check_batch(a, x, out, {{"g", &g}})
+      .scalar("alpha", alpha, -kMax, kMax)
+      .representable("alpha", alpha);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::pgd_step_l2<T>(shape_of(x), x.data<T>(), g.data<T>(), alpha, out.data<T>(), ctx.threads());
@@ -51,7 +55,7 @@ void pgd_step_l2(Context& ctx, const Tensor& x, const Tensor& g, double alpha, c
 
 void project_linf(Context& ctx, const Tensor& x, const Tensor& x0, double eps, const Tensor& out) {
   detail::OpArgs a("project_linf", ctx);
-  check_batch(a, x, out, {{"x0", &x0}}).scalar("eps", eps, 0.0, kMax);
+  check_batch(a, x, out, {{"x0", &x0}}).scalar("eps", eps, 0.0, kMax).representable("eps", eps);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::project_linf<T>(shape_of(x), x.data<T>(), x0.data<T>(), eps, out.data<T>(), ctx.threads());
@@ -60,7 +64,7 @@ void project_linf(Context& ctx, const Tensor& x, const Tensor& x0, double eps, c
 
 void project_l2(Context& ctx, const Tensor& x, const Tensor& x0, double eps, const Tensor& out) {
   detail::OpArgs a("project_l2", ctx);
-  check_batch(a, x, out, {{"x0", &x0}}).scalar("eps", eps, 0.0, kMax);
+  check_batch(a, x, out, {{"x0", &x0}}).scalar("eps", eps, 0.0, kMax).representable("eps", eps);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::project_l2<T>(shape_of(x), x.data<T>(), x0.data<T>(), eps, out.data<T>(), ctx.threads());
@@ -71,7 +75,10 @@ void pgd_update_linf(Context& ctx, const Tensor& x, const Tensor& g, const Tenso
                      double eps, const Tensor& out) {
   detail::OpArgs a("pgd_update_linf", ctx);
   check_batch(a, x, out, {{"g", &g}, {"x0", &x0}});
-  a.scalar("alpha", alpha, -kMax, kMax).scalar("eps", eps, 0.0, kMax);
+  a.scalar("alpha", alpha, -kMax, kMax)
+      .representable("alpha", alpha)
+      .scalar("eps", eps, 0.0, kMax)
+      .representable("eps", eps);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::pgd_update_linf<T>(shape_of(x), x.data<T>(), g.data<T>(), x0.data<T>(), alpha, eps,
@@ -83,7 +90,10 @@ void pgd_update_l2(Context& ctx, const Tensor& x, const Tensor& g, const Tensor&
                    double eps, const Tensor& out) {
   detail::OpArgs a("pgd_update_l2", ctx);
   check_batch(a, x, out, {{"g", &g}, {"x0", &x0}});
-  a.scalar("alpha", alpha, -kMax, kMax).scalar("eps", eps, 0.0, kMax);
+  a.scalar("alpha", alpha, -kMax, kMax)
+      .representable("alpha", alpha)
+      .scalar("eps", eps, 0.0, kMax)
+      .representable("eps", eps);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::pgd_update_l2<T>(shape_of(x), x.data<T>(), g.data<T>(), x0.data<T>(), alpha, eps,
@@ -95,7 +105,10 @@ void random_start_linf(Context& ctx, const Tensor& x0, double eps, RngStream rng
                        const Tensor& out) {
   detail::OpArgs a("random_start_linf", ctx);
   a.examples("x0", x0).floating("out", out, x0.shape(), "(like x0)");
-  a.in_place_or_distinct("out", out, "x0", x0).scalar("eps", eps, 0.0, kMax).cpu_backend();
+  a.in_place_or_distinct("out", out, "x0", x0)
+      .scalar("eps", eps, 0.0, kMax)
+      .representable("eps", eps)
+      .cpu_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::random_start_linf<T>(shape_of(x0), x0.data<T>(), eps, rng, out.data<T>(), ctx.threads());
@@ -105,7 +118,10 @@ void random_start_linf(Context& ctx, const Tensor& x0, double eps, RngStream rng
 void random_start_l2(Context& ctx, const Tensor& x0, double eps, RngStream rng, const Tensor& out) {
   detail::OpArgs a("random_start_l2", ctx);
   a.examples("x0", x0).floating("out", out, x0.shape(), "(like x0)");
-  a.in_place_or_distinct("out", out, "x0", x0).scalar("eps", eps, 0.0, kMax).cpu_backend();
+  a.in_place_or_distinct("out", out, "x0", x0)
+      .scalar("eps", eps, 0.0, kMax)
+      .representable("eps", eps)
+      .cpu_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::random_start_l2<T>(shape_of(x0), x0.data<T>(), eps, rng, out.data<T>(), ctx.threads());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "kernels/cpu/parallel.h"
 #include "kernels/perturb_math.h"
@@ -11,6 +12,11 @@ namespace rp::cpu {
 using i64 = std::int64_t;
 
 namespace {
+
+template <typename T>
+T saturated(double v) {
+  return saturate_to<T>(v, static_cast<double>(std::numeric_limits<T>::max()));
+}
 
 i64 example_grain(i64 d) {
   return std::max<i64>(1, 32768 / std::max<i64>(1, d));
@@ -56,7 +62,7 @@ template <typename T>
 void pgd_step_l2(const PerturbShape& s, const T* x, const T* g, double alpha, T* out, int threads) {
   for_examples(s, threads, [&](i64 i) {
     const i64 o = i * s.d;
-    const T scale = static_cast<T>(alpha / (l2_norm(g + o, s.d) + kL2StepEpsilon));
+    const T scale = saturated<T>(alpha / (l2_norm(g + o, s.d) + kL2StepEpsilon));
     for (i64 j = o; j < o + s.d; ++j) out[j] = x[j] + scale * g[j];
   });
 }
@@ -95,7 +101,7 @@ void pgd_update_l2(const PerturbShape& s, const T* x, const T* g, const T* x0, d
                    double eps, T* out, int threads) {
   for_examples(s, threads, [&](i64 i) {
     const i64 o = i * s.d;
-    const T step = static_cast<T>(alpha / (l2_norm(g + o, s.d) + kL2StepEpsilon));
+    const T step = saturated<T>(alpha / (l2_norm(g + o, s.d) + kL2StepEpsilon));
     // The stepped point x' = x + step g is recomputed rather than stored: once for ||x' - x0||,
     // once to write, so out may alias x and no scratch is needed.
     double sq = 0;
@@ -130,7 +136,7 @@ void random_start_l2(const PerturbShape& s, const T* x0, double eps, RngStream r
       const double z = static_cast<double>(rng_normal(rng, static_cast<std::uint64_t>(j)));
       sq += z * z;
     }
-    const T scale = static_cast<T>(eps / (std::sqrt(sq) + kL2StepEpsilon));
+    const T scale = saturated<T>(eps / (std::sqrt(sq) + kL2StepEpsilon));
     for (i64 j = o; j < o + s.d; ++j) {
       const T z = static_cast<T>(rng_normal(rng, static_cast<std::uint64_t>(j)));
       out[j] = clamp01(x0[j] + scale * z);

@@ -14,7 +14,8 @@ void sgd_step(i64 n, T* param, const T* grad, T* momentum_buf, const SgdHyper& h
   const bool use_momentum = h.momentum != 0.0;
   parallel_for(threads, n, kElementwiseGrain, [&](i64 begin, i64 end, int) {
     for (i64 i = begin; i < end; ++i) {
-      T d = grad[i] + wd * param[i];
+      // As PyTorch: no decay term at all when weight_decay is 0 (0 * inf would be NaN).
+      T d = h.weight_decay != 0.0 ? grad[i] + wd * param[i] : grad[i];
       if (use_momentum) {
         const T buf = mu * momentum_buf[i] + d;
         momentum_buf[i] = buf;

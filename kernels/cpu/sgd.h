@@ -1,7 +1,7 @@
 // SGD with momentum, PyTorch's semantics (dampening 0), over one contiguous buffer of n
 // parameters with their gradients and momentum buffer:
 //
-//   d = grad + weight_decay * param
+//   d = grad + weight_decay * param        (the term is skipped when weight_decay is 0)
 //   if momentum != 0:  buf = momentum * buf + d;   d = nesterov ? d + momentum * buf : buf
 //   param = param - lr * d
 //

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "engine/core/context.h"
 #include "engine/core/cuda_runtime.h"
@@ -45,6 +46,25 @@ TEST(Context, WorkspaceGrowsAndIsReusedOtherwise) {
   EXPECT_EQ(ctx.workspace(10), a);  // smaller: no reallocation
   ctx.reserve_workspace(1 << 20);
   EXPECT_GE(ctx.workspace_bytes(), static_cast<std::size_t>(1 << 20));
+}
+
+TEST(Context, FrozenAllocationsThrowInsteadOfGrowing) {
+  Context ctx;
+  ctx.reserve_workspace(4096);
+  ctx.freeze_allocations(true);
+  EXPECT_NO_THROW(ctx.workspace(4096));
+  EXPECT_THROW(ctx.workspace(8192), Error);
+  ctx.freeze_allocations(false);
+  EXPECT_NO_THROW(ctx.workspace(8192));
+}
+
+TEST(Context, CopyIsOrderedOnTheContext) {
+  Context ctx;
+  Tensor src = Tensor::from_vector(std::vector<float>{1, 2, 3}, Shape{3});
+  Tensor dst = Tensor::zeros(Shape{3});
+  ctx.copy(dst, src);
+  EXPECT_EQ(dst.to_vector<float>(), src.to_vector<float>());
+  EXPECT_THROW(ctx.copy(Tensor::zeros(Shape{4}), src), Error);
 }
 
 TEST(Context, CudaHandlesOnlyOnCudaContexts) {

@@ -50,6 +50,23 @@ TEST(Philox, DrawsArePureFunctionsOfSeedStreamAndIndex) {
   EXPECT_NE(rng_uniform(RngStream{0, 1ull << 40}, 0), rng_uniform(RngStream{0, 0}, 0));
 }
 
+TEST(Philox, OffsetShiftsTheDraw) {
+  const RngStream base{7, 3, 0}, shifted{7, 3, 10};
+  for (std::uint64_t i = 0; i < 50; ++i) {
+    EXPECT_EQ(rng_uniform(shifted, i), rng_uniform(base, i + 10));
+    EXPECT_EQ(rng_normal(shifted, i), rng_normal(base, i + 10));
+  }
+}
+
+// Box-Muller on the known-answer words of Philox(counter 0, key 0), computed independently.
+TEST(Philox, NormalGoldenValues) {
+  const double u1 = (static_cast<double>(0x6627e8d5u >> 8) + 1) / 16777216.0;
+  const double u2 = static_cast<double>(0xe169c58du >> 8) / 16777216.0;
+  const double r = std::sqrt(-2 * std::log(u1)), a = 2 * M_PI * u2;
+  EXPECT_EQ(rng_normal(RngStream{0, 0, 0}, 0), static_cast<float>(r * std::cos(a)));
+  EXPECT_EQ(rng_normal(RngStream{0, 0, 0}, 1), static_cast<float>(r * std::sin(a)));
+}
+
 TEST(Philox, UniformIsInUnitIntervalWithTheRightMoments) {
   const RngStream s{3, 1};
   const int n = 200000;

@@ -133,6 +133,7 @@ TEST(Shape, RejectsNegativeExtentsAndTooManyDims) {
   EXPECT_EQ(s.inner_numel(), 12);
   EXPECT_THROW(s[3], Error);
   EXPECT_EQ(Shape{}.numel(), 1);
+  EXPECT_THROW((Shape{1ll << 40, 1ll << 40}.numel()), Error);
 }
 
 TEST(Device, ParsesNames) {

@@ -126,6 +126,32 @@ std::vector<BadCall> bad_calls() {
                                     f32(Shape{2, 3, 8, 7}), Tensor(), Tensor(), GradMode::Assign);
        },
        {"batchnorm2d_backward_train", "dx: expected shape"}},
+      {"bn save aliases running stats",
+       [=, &c] {
+         Tensor rm = f32(ch), rv = f32(ch);
+         batchnorm2d_forward_train(c, f32(img), f32(ch), f32(ch), rm, rv, f32(img), rm, rv, {});
+       },
+       {"batchnorm2d_forward_train", "must not share memory"}},
+      {"bn y aliases gamma",
+       [=, &c] {
+         Tensor g = f32(Shape{2 * 3 * 8 * 8});
+         batchnorm2d_forward_eval(c, f32(img), g.slice(0, 3), f32(ch), f32(ch), f32(ch),
+                                  g.reshape(img), 1e-5);
+       },
+       {"batchnorm2d_forward_eval", "y must not share memory with gamma"}},
+      {"bn backward eval dgamma aliases gamma",
+       [=, &c] {
+         Tensor g = f32(ch);
+         batchnorm2d_backward_eval(c, f32(img), f32(img), g, f32(ch), f32(ch), 1e-5, f32(img), g,
+                                   Tensor(), GradMode::Assign);
+       },
+       {"batchnorm2d_backward_eval", "dgamma must not share memory with gamma"}},
+      {"bn backward eval running var shape",
+       [=, &c] {
+         batchnorm2d_backward_eval(c, f32(img), f32(img), f32(ch), f32(ch), f32(Shape{2}), 1e-5,
+                                   f32(img), Tensor(), Tensor(), GradMode::Assign);
+       },
+       {"batchnorm2d_backward_eval", "running_var: expected shape [3]"}},
       {"bn empty batch",
        [=, &c] {
          batchnorm2d_forward_eval(c, f32(Shape{0, 3, 2, 2}), f32(ch), f32(ch), f32(ch), f32(ch),
@@ -166,6 +192,11 @@ std::vector<BadCall> bad_calls() {
          global_avg_pool_forward(c, f32(img), f32(Shape{2, 4}));
        },
        {"global_avg_pool_forward", "y: expected shape [2,3]"}},
+      {"pool no pixels",
+       [=, &c] {
+         global_avg_pool_forward(c, f32(Shape{2, 3, 0, 4}), f32(Shape{2, 3}));
+       },
+       {"global_avg_pool_forward", "no pixels"}},
       {"pool rank",
        [=, &c] {
          global_avg_pool_backward(c, f32(Shape{2, 3}), f32(Shape{2, 3, 4}), GradMode::Assign);

@@ -145,8 +145,8 @@ TEST_P(Conv2d, ThreadCountDoesNotChangeResults) {
          w = test::random_tensor(c.wt(), DType::F64, 13);
   const Shape ys = conv2d_output_shape(c.x(), c.wt(), c.params());
   Tensor dy = test::random_tensor(ys, DType::F64, 14);
-  Tensor y1 = Tensor::empty(ys, DType::F64), y3 = Tensor::empty(ys, DType::F64);
-  Tensor dw1 = Tensor::empty(c.wt(), DType::F64), dw3 = Tensor::empty(c.wt(), DType::F64);
+  Tensor y1 = test::poisoned(ys, DType::F64), y3 = test::poisoned(ys, DType::F64);
+  Tensor dw1 = test::poisoned(c.wt(), DType::F64), dw3 = test::poisoned(c.wt(), DType::F64);
   conv2d_forward(test::cpu_context(1), x, w, y1, c.params());
   conv2d_forward(test::cpu_context(3), x, w, y3, c.params());
   conv2d_backward_filter(test::cpu_context(1), x, dy, dw1, c.params(), GradMode::Assign);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "engine/ops/elementwise.h"
@@ -27,17 +28,18 @@ TEST(Add, ForwardInPlaceAndOutOfPlace) {
 
 TEST(Add, GradCheck) {
   Context& ctx = test::cpu_context();
-  const Shape s{2, 3, 3, 5};
-  Tensor a = test::random_tensor(s, DType::F64, 3), b = test::random_tensor(s, DType::F64, 4);
-  Tensor r = test::random_tensor(s, DType::F64, 5), y = Tensor::empty(s, DType::F64);
-  Tensor da = test::poisoned(s, DType::F64), db = test::poisoned(s, DType::F64);
-  add_backward(ctx, r, da, db, GradMode::Assign);
-  auto loss = [&] {
-    add_forward(ctx, a, b, y);
-    return test::weighted_sum(y, r);
-  };
-  test::check_gradient("add da", a, da, loss);
-  test::check_gradient("add db", b, db, loss);
+  for (const Shape& s : test::random_image_shapes(40, 4)) {
+    Tensor a = test::random_tensor(s, DType::F64, 3), b = test::random_tensor(s, DType::F64, 4);
+    Tensor r = test::random_tensor(s, DType::F64, 5), y = Tensor::empty(s, DType::F64);
+    Tensor da = test::poisoned(s, DType::F64), db = test::poisoned(s, DType::F64);
+    add_backward(ctx, r, da, db, GradMode::Assign);
+    auto loss = [&] {
+      add_forward(ctx, a, b, y);
+      return test::weighted_sum(y, r);
+    };
+    test::check_gradient("add da " + s.str(), a, da, loss);
+    test::check_gradient("add db " + s.str(), b, db, loss);
+  }
 }
 
 TEST(Add, BackwardAccumulatesAndSkipsUnwantedOutputs) {
@@ -52,6 +54,8 @@ TEST(Add, BackwardAccumulatesAndSkipsUnwantedOutputs) {
   test::expect_close(da, expected, 0, 0, "da x2");
   add_backward(ctx, dy, Tensor(), db, GradMode::Assign);
   test::expect_equal_exact(db, dy, "db alone");
+  add_backward(ctx, dy, Tensor(), db, GradMode::Accumulate);
+  test::expect_close(db, expected, 0, 0, "db x2");
 }
 
 TEST(Fill, EveryDtype) {
@@ -67,6 +71,8 @@ TEST(Fill, EveryDtype) {
   for (auto v : u.to_vector<std::uint8_t>()) EXPECT_EQ(v, 200);
   EXPECT_THROW(fill(ctx, u, 256), Error);
   EXPECT_THROW(fill(ctx, i, 0.5), Error);
+  EXPECT_THROW(fill(ctx, i, 1e20), Error);
+  EXPECT_THROW(fill(ctx, i, INFINITY), Error);
   EXPECT_THROW(fill(ctx, Tensor::empty(Shape{2}, DType::BF16), 1.0), Error);
 }
 

@@ -70,8 +70,8 @@ TEST(Linear, BackwardAccumulatesAndSkipsTheBias) {
   Tensor x = test::random_tensor(Shape{c.n, c.in}, DType::F64, 8);
   Tensor w = test::random_tensor(Shape{c.out, c.in}, DType::F64, 9);
   Tensor dy = test::random_tensor(Shape{c.n, c.out}, DType::F64, 10);
-  Tensor dx = Tensor::empty(x.shape(), DType::F64), dw = Tensor::empty(w.shape(), DType::F64),
-         db = Tensor::empty(Shape{c.out}, DType::F64);
+  Tensor dx = test::poisoned(x.shape(), DType::F64), dw = test::poisoned(w.shape(), DType::F64),
+         db = test::poisoned(Shape{c.out}, DType::F64);
   linear_backward_data(ctx, dy, w, dx, GradMode::Assign);
   linear_backward_weight(ctx, x, dy, dw, db, GradMode::Assign);
   Tensor dx2 = Tensor::zeros(x.shape(), DType::F64), dw2 = Tensor::zeros(w.shape(), DType::F64),

@@ -353,6 +353,104 @@ TEST(L2NormPerExample, ClosedForm) {
   EXPECT_EQ(test::value_at(n, 0), 5.0);
 }
 
+// The fused updates and the random starts on the edge cases.
+TEST(PgdUpdate, ZeroGradientZeroEpsilonAndHugeEpsilon) {
+  Context& ctx = test::cpu_context();
+  const Shape s{3, 3, 4, 4};
+  Tensor x0 = pixels(s, 30), g = test::random_tensor(s, DType::F32, 31);
+  Tensor x = test::poisoned(s, DType::F32);
+  random_start_linf(ctx, x0, 0.05, ctx.rng(30), x);
+  for (bool linf : {true, false}) {
+    auto update = [&](const Tensor& grad, double alpha, double eps, const Tensor& out) {
+      if (linf) {
+        pgd_update_linf(ctx, x, grad, x0, alpha, eps, out);
+      } else {
+        pgd_update_l2(ctx, x, grad, x0, alpha, eps, out);
+      }
+    };
+    const std::string what = linf ? "linf" : "l2";
+    Tensor out = test::poisoned(s, DType::F32);
+    update(Tensor::zeros(s), 0.1, 1e30, out);  // no gradient, no binding ball: x stays
+    test::expect_equal_exact(out, x, what + " zero gradient");
+    update(g, 0.1, 0.0, out);  // eps = 0: back to the centre
+    test::expect_equal_exact(out, x0, what + " eps = 0");
+    // Huge eps: only the step and the pixel clip remain.
+    Tensor stepped = test::poisoned(s, DType::F32), clipped = test::poisoned(s, DType::F32);
+    if (linf) {
+      pgd_step_linf(ctx, x, g, 0.1, stepped);
+    } else {
+      pgd_step_l2(ctx, x, g, 0.1, stepped);
+    }
+    project_linf(ctx, stepped, stepped, 0.0, clipped);  // clip to [0, 1] only
+    update(g, 0.1, 1e30, out);
+    test::expect_equal_exact(out, clipped, what + " huge eps");
+  }
+}
+
+TEST(RandomStart, ZeroAndHugeEpsilon) {
+  Context& ctx = test::cpu_context();
+  const Shape s{2, 3, 5, 5};
+  Tensor x0 = pixels(s, 32), out = test::poisoned(s, DType::F32);
+  random_start_linf(ctx, x0, 0.0, ctx.rng(31), out);
+  test::expect_equal_exact(out, x0, "linf eps = 0");
+  random_start_l2(ctx, x0, 0.0, ctx.rng(31), out);
+  test::expect_equal_exact(out, x0, "l2 eps = 0");
+  for (double eps : {1e30, 3e38}) {
+    random_start_linf(ctx, x0, eps, ctx.rng(32), out);
+    for (double v : test::values(out)) ASSERT_TRUE(v >= 0.0 && v <= 1.0) << v;
+    random_start_l2(ctx, x0, eps, ctx.rng(32), out);
+    for (double v : test::values(out)) ASSERT_TRUE(v >= 0.0 && v <= 1.0) << v;
+  }
+}
+
+// Ties the op's element-to-counter mapping to Philox's known answers: element 0 of stream 0
+// under seed 0 is the first word of Philox(counter 0, key 0) = 0x6627e8d5.
+TEST(RandomStart, GoldenValuesFromThePhiloxKnownAnswers) {
+  Context& ctx = test::cpu_context();
+  Tensor x0 = Tensor::from_vector(std::vector<double>(8, 0.5), Shape{2, 4});
+  Tensor out = test::poisoned(x0.shape(), DType::F64);
+  random_start_linf(ctx, x0, 0.25, RngStream{0, 0, 0}, out);
+  const std::uint32_t words[4] = {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8};
+  for (int i = 0; i < 4; ++i) {
+    const double u = static_cast<double>(words[i] >> 8) / 16777216.0;
+    EXPECT_EQ(test::value_at(out, i), 0.5 + 0.25 * (2 * u - 1)) << "element " << i;
+  }
+  // An offset shifts the draw: elements 4.. of stream 0 are elements 0.. of offset 4.
+  Tensor shifted = test::poisoned(Shape{1, 4}, DType::F64);
+  random_start_linf(ctx, x0.slice(0, 1), 0.25, RngStream{0, 0, 4}, shifted);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(test::value_at(shifted, i), test::value_at(out, 4 + i));
+}
+
+TEST(RandomStart, ThreadCountDoesNotChangeTheDraw) {
+  const Shape s{64, 3, 16, 16};
+  Tensor x0 = pixels(s, 33);
+  for (bool linf : {true, false}) {
+    Tensor one = test::poisoned(s, DType::F32), three = test::poisoned(s, DType::F32);
+    Context& c1 = test::cpu_context(1);
+    Context& c3 = test::cpu_context(3);
+    if (linf) {
+      random_start_linf(c1, x0, 0.03, RngStream{9, 9, 0}, one);
+      random_start_linf(c3, x0, 0.03, RngStream{9, 9, 0}, three);
+    } else {
+      random_start_l2(c1, x0, 0.5, RngStream{9, 9, 0}, one);
+      random_start_l2(c3, x0, 0.5, RngStream{9, 9, 0}, three);
+    }
+    test::expect_equal_exact(three, one, linf ? "linf" : "l2");
+  }
+}
+
+// A NaN gradient must show in the iterate rather than freeze it (sign(NaN) is not 0).
+TEST(PgdStepLinf, NanGradientPropagates) {
+  Tensor x = Tensor::from_vector(std::vector<float>{0.5f, 0.5f}, Shape{1, 2});
+  Tensor g = Tensor::from_vector(std::vector<float>{std::nanf(""), 1.f}, Shape{1, 2});
+  Tensor out = test::poisoned(x.shape(), DType::F32), upd = test::poisoned(x.shape(), DType::F32);
+  pgd_step_linf(test::cpu_context(), x, g, 0.1, out);
+  EXPECT_TRUE(std::isnan(test::value_at(out, 0)));
+  EXPECT_NEAR(test::value_at(out, 1), 0.6, 1e-7);
+  pgd_update_linf(test::cpu_context(), x, g, x, 0.1, 0.2, upd);
+  EXPECT_TRUE(std::isnan(test::value_at(upd, 0)));
+}
+
 TEST(Perturb, RefusesBadScalars) {
   Context& ctx = test::cpu_context();
   Tensor x = pixels(Shape{2, 3}, 21), g = Tensor::zeros(Shape{2, 3}),
@@ -362,6 +460,9 @@ TEST(Perturb, RefusesBadScalars) {
   EXPECT_THROW(pgd_step_linf(ctx, x, g, INFINITY, out), Error);
   EXPECT_THROW(random_start_l2(ctx, x, -1, ctx.rng(0), out), Error);
   EXPECT_THROW(pgd_update_l2(ctx, x, g, x, 0.1, -0.5, out), Error);
+  EXPECT_THROW(random_start_linf(ctx, x, 1e39, ctx.rng(0), out), Error);  // no float
+  EXPECT_NO_THROW(random_start_linf(ctx, test::to_dtype(x, DType::F64), 1e39, ctx.rng(0),
+                                    Tensor::empty(Shape{2, 3}, DType::F64)));
 }
 
 }  // namespace

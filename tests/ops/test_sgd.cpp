@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,15 @@ TEST(Sgd, FloatMatchesDouble) {
     sgd_step(ctx, p32, g32, b32, {});
   }
   test::expect_close(p32, p64, 1e-6, 1e-6, "f32 vs f64");
+}
+
+// As PyTorch: with no weight decay an infinite parameter gets no 0 * inf = NaN term.
+TEST(Sgd, ZeroWeightDecayAddsNoTerm) {
+  Tensor p = Tensor::from_vector(std::vector<double>{INFINITY, 1.0}, Shape{2});
+  Tensor g = Tensor::from_vector(std::vector<double>{0.5, 0.5}, Shape{2});
+  sgd_step(test::cpu_context(), p, g, Tensor(), SgdParams{0.1, 0.0, 0.0, false});
+  EXPECT_EQ(test::value_at(p, 0), INFINITY);
+  EXPECT_EQ(test::value_at(p, 1), 0.95);
 }
 
 TEST(Sgd, RefusesBadHyperparameters) {

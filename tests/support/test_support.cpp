@@ -38,6 +38,16 @@ Tensor random_tensor_avoiding(const Shape& shape, DType dtype, std::uint64_t see
   return t;
 }
 
+std::vector<Shape> random_image_shapes(std::uint64_t seed, int count) {
+  std::mt19937_64 gen(seed);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
+  std::vector<Shape> shapes;
+  for (int i = 0; i < count; ++i) {
+    shapes.push_back(Shape{i == 0 ? 1 : pick(1, 3), pick(1, 4), pick(1, 7), pick(1, 7)});
+  }
+  return shapes;
+}
+
 Tensor random_labels(std::int64_t n, std::int64_t k, std::uint64_t seed) {
   std::mt19937_64 gen(seed);
   std::uniform_int_distribution<std::int32_t> dist(0, static_cast<std::int32_t>(k - 1));

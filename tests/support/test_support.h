@@ -25,6 +25,9 @@ Tensor random_tensor(const Shape& shape, DType dtype, std::uint64_t seed, double
 // clamp bounds), so finite differences never straddle a kink.
 Tensor random_tensor_avoiding(const Shape& shape, DType dtype, std::uint64_t seed, double lo,
                               double hi, const std::vector<double>& avoid, double gap);
+// `count` image-like shapes (N, C, H, W) with N in [1, 3], C in [1, 4], H and W in [1, 7] from
+// a fixed seed; the first is always a batch of 1.
+std::vector<Shape> random_image_shapes(std::uint64_t seed, int count);
 // Integer labels in [0, k).
 Tensor random_labels(std::int64_t n, std::int64_t k, std::uint64_t seed);
 // Every element NaN: an output poisoned before the op runs shows any element left unwritten.

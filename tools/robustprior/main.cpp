@@ -13,10 +13,16 @@ int main(int argc, char** argv) {
       "robustprior: trains and attacks ResNets without a deep-learning framework, and "
       "reproduces \"Adversarial Robustness as a Prior for Learned Representations\"."};
   app.set_version_flag("--version", std::string("robustprior ") + rp::build_info::kVersion);
-  app.require_subcommand(1);
+  // At most one subcommand: an unknown word is then reported by name rather than as a missing
+  // subcommand; no subcommand at all prints the help.
+  app.require_subcommand(0, 1);
   rp::cli::add_info_command(app);
   try {
     app.parse(argc, argv);
+    if (app.get_subcommands().empty()) {
+      std::cerr << app.help() << "\nrobustprior: error: name a command\n";
+      return 1;
+    }
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const rp::Error& e) {

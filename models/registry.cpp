@@ -1,0 +1,27 @@
+#include "models/registry.h"
+
+#include <sstream>
+
+#include "engine/core/error.h"
+#include "models/preact_resnet.h"
+#include "models/resnet.h"
+
+namespace rp {
+
+const std::vector<std::string>& architectures() {
+  static const std::vector<std::string> names{"resnet18", "resnet34", "resnet50",
+                                              "preact_resnet18"};
+  return names;
+}
+
+std::unique_ptr<Network> make_network(const NetworkSpec& spec, Device device, std::uint64_t seed) {
+  if (spec.arch == "preact_resnet18") return make_preact_resnet18(spec, device, seed);
+  if (spec.arch == "resnet18" || spec.arch == "resnet34" || spec.arch == "resnet50") {
+    return make_resnet(spec, device, seed);
+  }
+  std::ostringstream known;
+  for (const std::string& a : architectures()) known << " " << a;
+  RP_FAIL("make_network", "unknown architecture '" << spec.arch << "'; known:" << known.str());
+}
+
+}  // namespace rp

@@ -1,0 +1,19 @@
+// Models by name: the one place that maps an architecture string to its constructor.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/nn/network.h"
+
+namespace rp {
+
+const std::vector<std::string>& architectures();  // resnet18, resnet34, resnet50, preact_resnet18
+
+// A network with freshly initialized parameters (PyTorch's defaults, drawn from `seed`) on
+// `device`. Throws rp::Error for an unknown architecture or a bad spec.
+std::unique_ptr<Network> make_network(const NetworkSpec& spec, Device device, std::uint64_t seed);
+
+}  // namespace rp

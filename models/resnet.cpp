@@ -1,0 +1,274 @@
+#include "models/resnet.h"
+
+#include <string>
+#include <vector>
+
+#include "engine/core/error.h"
+#include "engine/ops/activation.h"
+#include "engine/ops/elementwise.h"
+#include "models/network_base.h"
+
+namespace rp {
+namespace {
+
+using Handle = ActivationArena::Handle;
+
+// Widths are int(64 * width) etc., as the library's `wm` argument computes them.
+std::int64_t scaled(std::int64_t channels, double width) {
+  const auto c = static_cast<std::int64_t>(static_cast<double>(channels) * width);
+  RP_CHECK(c >= 1, "resnet", "width " << width << " leaves no channels in a stage of " << channels);
+  return c;
+}
+
+// The block's final ReLU: a real one, or fake (identity backward) on the network's last block.
+void final_relu_backward(Context& ctx, const Tensor& y, const Tensor& dy, const Tensor& dx,
+                         bool fake) {
+  if (fake) {
+    fake_relu_backward(ctx, y, dy, dx, GradMode::Assign);
+  } else {
+    relu_backward(ctx, y, dy, dx, GradMode::Assign);
+  }
+}
+
+// Planning context for blocks: the store, the activation arena, the dtype.
+struct Planner {
+  ParameterStore& store;
+  ActivationArena& acts;
+  DType dtype;
+  Handle batched(const Shape& per_example) { return acts.batched(per_example, dtype); }
+};
+
+// An optional projection shortcut: 1x1 strided conv + BN when the shape changes.
+struct Shortcut {
+  bool projection = false;
+  Conv2dLayer conv;
+  BatchNormLayer bn;
+  Handle conv_out = 0, bn_out = 0;
+
+  Shortcut(Planner& p, const std::string& prefix, std::int64_t in_planes, std::int64_t out_planes,
+           std::int64_t stride, const Shape& out_shape)
+      : projection(stride != 1 || in_planes != out_planes) {
+    if (!projection) return;
+    conv =
+        Conv2dLayer::create(p.store, prefix + ".shortcut.0", in_planes, out_planes, 1, stride, 0);
+    bn = BatchNormLayer::create(p.store, p.acts, prefix + ".shortcut.1", out_planes, p.dtype);
+    conv_out = p.batched(out_shape);
+    bn_out = p.batched(out_shape);
+  }
+  // The tensor added to the residual branch.
+  const Tensor& forward(Context& ctx, const ParameterStore& s, const ActivationArena& a,
+                        const Tensor& x, BnMode mode) const {
+    if (!projection) return x;
+    conv.forward(ctx, s, x, a[conv_out]);
+    bn.forward(ctx, s, a, a[conv_out], a[bn_out], mode);
+    return a[bn_out];
+  }
+  // Adds the shortcut's share of dL/dx to dx (which the residual branch has assigned).
+  // `scratch` is a free buffer of the output's shape.
+  void backward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
+                const Tensor& dout, const Tensor& scratch, const Tensor& dx, BnMode mode,
+                const BackwardOptions& opt) const {
+    if (!projection) {
+      if (dx.defined()) add_backward(ctx, dout, dx, Tensor(), GradMode::Accumulate);
+      return;
+    }
+    bn.backward(ctx, s, a, a[conv_out], dout, scratch, mode, opt);
+    conv.backward(ctx, s, x, scratch, dx, GradMode::Accumulate, opt);
+  }
+};
+
+// conv3x3-bn-relu-conv3x3-bn, plus the shortcut, then ReLU.
+struct BasicBlock {
+  static constexpr std::int64_t kExpansion = 1;
+  // Declared in PyTorch's registration order: members initialize in this order.
+  Conv2dLayer conv1;
+  BatchNormLayer bn1;
+  Conv2dLayer conv2;
+  BatchNormLayer bn2;
+  Shortcut shortcut;
+  Handle c1, a1, c2, b2, out;       // forward: conv1, relu(bn1), conv2, bn2, relu(sum)
+  Handle g_out, g_pre, g_c2, g_a1;  // backward
+  Shape out_shape;
+
+  BasicBlock(Planner& p, const std::string& name, std::int64_t in_planes, std::int64_t planes,
+             std::int64_t stride, const Shape& in_shape)
+      : conv1(Conv2dLayer::create(p.store, name + ".conv1", in_planes, planes, 3, stride, 1)),
+        bn1(BatchNormLayer::create(p.store, p.acts, name + ".bn1", planes, p.dtype)),
+        conv2(Conv2dLayer::create(p.store, name + ".conv2", planes, planes, 3, 1, 1)),
+        bn2(BatchNormLayer::create(p.store, p.acts, name + ".bn2", planes, p.dtype)),
+        shortcut(p, name, in_planes, planes, stride, conv1.output_shape(in_shape)),
+        out_shape(conv1.output_shape(in_shape)) {
+    for (Handle* h : {&c1, &a1, &c2, &b2, &out, &g_out, &g_pre, &g_c2, &g_a1}) {
+      *h = p.batched(out_shape);
+    }
+  }
+
+  void forward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
+               BnMode mode) const {
+    conv1.forward(ctx, s, x, a[c1]);
+    bn1.forward(ctx, s, a, a[c1], a[a1], mode);
+    relu_forward(ctx, a[a1], a[a1]);
+    conv2.forward(ctx, s, a[a1], a[c2]);
+    bn2.forward(ctx, s, a, a[c2], a[b2], mode);
+    add_forward(ctx, a[b2], shortcut.forward(ctx, s, a, x, mode), a[out]);
+    relu_forward(ctx, a[out], a[out]);
+  }
+
+  // From a[g_out] to dx (assigned; undefined: not wanted).
+  void backward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
+                const Tensor& dx, BnMode mode, bool fake_relu, const BackwardOptions& opt) const {
+    final_relu_backward(ctx, a[out], a[g_out], a[g_pre], fake_relu);
+    bn2.backward(ctx, s, a, a[c2], a[g_pre], a[g_c2], mode, opt);
+    conv2.backward(ctx, s, a[a1], a[g_c2], a[g_a1], GradMode::Assign, opt);
+    relu_backward(ctx, a[a1], a[g_a1], a[g_a1], GradMode::Assign);
+    bn1.backward(ctx, s, a, a[c1], a[g_a1], a[g_a1], mode, opt);
+    conv1.backward(ctx, s, x, a[g_a1], dx, GradMode::Assign, opt);
+    shortcut.backward(ctx, s, a, x, a[g_pre], a[g_c2], dx, mode, opt);
+  }
+};
+
+// conv1x1-bn-relu-conv3x3(stride)-bn-relu-conv1x1-bn, plus the shortcut, then ReLU.
+struct Bottleneck {
+  static constexpr std::int64_t kExpansion = 4;
+  // Declared in PyTorch's registration order: members initialize in this order.
+  Conv2dLayer conv1;
+  BatchNormLayer bn1;
+  Conv2dLayer conv2;
+  BatchNormLayer bn2;
+  Conv2dLayer conv3;
+  BatchNormLayer bn3;
+  Shortcut shortcut;
+  Handle c1, a1, c2, a2, c3, b3, out;     // forward
+  Handle g_out, g_pre, g_c3, g_a2, g_a1;  // backward
+  Shape out_shape;
+
+  Bottleneck(Planner& p, const std::string& name, std::int64_t in_planes, std::int64_t planes,
+             std::int64_t stride, const Shape& in_shape)
+      : conv1(Conv2dLayer::create(p.store, name + ".conv1", in_planes, planes, 1, 1, 0)),
+        bn1(BatchNormLayer::create(p.store, p.acts, name + ".bn1", planes, p.dtype)),
+        conv2(Conv2dLayer::create(p.store, name + ".conv2", planes, planes, 3, stride, 1)),
+        bn2(BatchNormLayer::create(p.store, p.acts, name + ".bn2", planes, p.dtype)),
+        conv3(Conv2dLayer::create(p.store, name + ".conv3", planes, planes * kExpansion, 1, 1, 0)),
+        bn3(BatchNormLayer::create(p.store, p.acts, name + ".bn3", planes * kExpansion, p.dtype)),
+        shortcut(p, name, in_planes, planes * kExpansion, stride,
+                 conv3.output_shape(conv2.output_shape(conv1.output_shape(in_shape)))),
+        out_shape(conv3.output_shape(conv2.output_shape(conv1.output_shape(in_shape)))) {
+    const Shape s1 = conv1.output_shape(in_shape), s2 = conv2.output_shape(s1);
+    c1 = p.batched(s1);
+    a1 = p.batched(s1);
+    g_a1 = p.batched(s1);
+    c2 = p.batched(s2);
+    a2 = p.batched(s2);
+    g_a2 = p.batched(s2);
+    for (Handle* h : {&c3, &b3, &out, &g_out, &g_pre, &g_c3}) *h = p.batched(out_shape);
+  }
+
+  void forward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
+               BnMode mode) const {
+    conv1.forward(ctx, s, x, a[c1]);
+    bn1.forward(ctx, s, a, a[c1], a[a1], mode);
+    relu_forward(ctx, a[a1], a[a1]);
+    conv2.forward(ctx, s, a[a1], a[c2]);
+    bn2.forward(ctx, s, a, a[c2], a[a2], mode);
+    relu_forward(ctx, a[a2], a[a2]);
+    conv3.forward(ctx, s, a[a2], a[c3]);
+    bn3.forward(ctx, s, a, a[c3], a[b3], mode);
+    add_forward(ctx, a[b3], shortcut.forward(ctx, s, a, x, mode), a[out]);
+    relu_forward(ctx, a[out], a[out]);
+  }
+
+  void backward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
+                const Tensor& dx, BnMode mode, bool fake_relu, const BackwardOptions& opt) const {
+    final_relu_backward(ctx, a[out], a[g_out], a[g_pre], fake_relu);
+    bn3.backward(ctx, s, a, a[c3], a[g_pre], a[g_c3], mode, opt);
+    conv3.backward(ctx, s, a[a2], a[g_c3], a[g_a2], GradMode::Assign, opt);
+    relu_backward(ctx, a[a2], a[g_a2], a[g_a2], GradMode::Assign);
+    bn2.backward(ctx, s, a, a[c2], a[g_a2], a[g_a2], mode, opt);
+    conv2.backward(ctx, s, a[a1], a[g_a2], a[g_a1], GradMode::Assign, opt);
+    relu_backward(ctx, a[a1], a[g_a1], a[g_a1], GradMode::Assign);
+    bn1.backward(ctx, s, a, a[c1], a[g_a1], a[g_a1], mode, opt);
+    conv1.backward(ctx, s, x, a[g_a1], dx, GradMode::Assign, opt);
+    shortcut.backward(ctx, s, a, x, a[g_pre], a[g_c3], dx, mode, opt);
+  }
+};
+
+template <typename Block>
+class ResNet final : public NetworkBase {
+ public:
+  ResNet(const NetworkSpec& spec, const std::vector<int>& blocks_per_stage, Device device,
+         std::uint64_t seed)
+      : NetworkBase(spec) {
+    Planner p{store_, acts_, spec_.dtype};
+    const std::int64_t stem = scaled(64, spec_.width);
+    conv1_ = Conv2dLayer::create(store_, "conv1", spec_.channels, stem, 3, 1, 1);
+    bn1_ = BatchNormLayer::create(store_, acts_, "bn1", stem, spec_.dtype);
+    Shape shape = conv1_.output_shape(input_shape());
+    stem_conv_ = p.batched(shape);
+    stem_out_ = p.batched(shape);
+    g_stem_ = p.batched(shape);
+    std::int64_t in_planes = stem;
+    const std::int64_t stage_planes[4] = {64, 128, 256, 512};
+    for (int stage = 0; stage < 4; ++stage) {
+      const std::int64_t planes = scaled(stage_planes[stage], spec_.width);
+      for (int b = 0; b < blocks_per_stage[static_cast<std::size_t>(stage)]; ++b) {
+        const std::int64_t stride = (stage > 0 && b == 0) ? 2 : 1;
+        const std::string name = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
+        blocks_.emplace_back(p, name, in_planes, planes, stride, shape);
+        shape = blocks_.back().out_shape;
+        in_planes = planes * Block::kExpansion;
+      }
+    }
+    finish(shape, blocks_.back().out, blocks_.back().g_out, device, seed);
+  }
+
+ protected:
+  void body_forward(Context& ctx, const Tensor& xn, BnMode bn, bool) override {
+    const ActivationArena& a = acts_;
+    conv1_.forward(ctx, store_, xn, a[stem_conv_]);
+    bn1_.forward(ctx, store_, a, a[stem_conv_], a[stem_out_], bn);
+    relu_forward(ctx, a[stem_out_], a[stem_out_]);
+    const Tensor* x = &a[stem_out_];
+    for (const Block& block : blocks_) {
+      block.forward(ctx, store_, a, *x, bn);
+      x = &a[block.out];
+    }
+  }
+
+  void body_backward(Context& ctx, const Tensor& xn, const Tensor& dxn, BnMode bn, bool fake_relu,
+                     const BackwardOptions& opt) override {
+    const ActivationArena& a = acts_;
+    for (std::size_t i = blocks_.size(); i-- > 0;) {
+      const Tensor& x = i == 0 ? a[stem_out_] : a[blocks_[i - 1].out];
+      const Tensor& dx = i == 0 ? a[g_stem_] : a[blocks_[i - 1].g_out];
+      const bool fake = fake_relu && i + 1 == blocks_.size();
+      blocks_[i].backward(ctx, store_, a, x, dx, bn, fake, opt);
+    }
+    relu_backward(ctx, a[stem_out_], a[g_stem_], a[g_stem_], GradMode::Assign);
+    bn1_.backward(ctx, store_, a, a[stem_conv_], a[g_stem_], a[g_stem_], bn, opt);
+    conv1_.backward(ctx, store_, xn, a[g_stem_], dxn, GradMode::Assign, opt);
+  }
+
+ private:
+  Conv2dLayer conv1_;
+  BatchNormLayer bn1_;
+  Handle stem_conv_ = 0, stem_out_ = 0, g_stem_ = 0;
+  std::vector<Block> blocks_;
+};
+
+}  // namespace
+
+std::unique_ptr<Network> make_resnet(const NetworkSpec& spec, Device device, std::uint64_t seed) {
+  if (spec.arch == "resnet18") {
+    return std::make_unique<ResNet<BasicBlock>>(spec, std::vector<int>{2, 2, 2, 2}, device, seed);
+  }
+  if (spec.arch == "resnet34") {
+    return std::make_unique<ResNet<BasicBlock>>(spec, std::vector<int>{3, 4, 6, 3}, device, seed);
+  }
+  if (spec.arch == "resnet50") {
+    return std::make_unique<ResNet<Bottleneck>>(spec, std::vector<int>{3, 4, 6, 3}, device, seed);
+  }
+  RP_FAIL("make_resnet",
+          "unknown architecture '" << spec.arch << "' (resnet18, resnet34, resnet50)");
+}
+
+}  // namespace rp
