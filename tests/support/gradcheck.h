@@ -7,8 +7,10 @@
 //   |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|)
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "engine/core/tensor.h"
 
@@ -23,6 +25,10 @@ struct GradCheckTolerance {
 // Checks every element; reports the first few mismatches as test failures.
 void check_gradient(const std::string& what, const Tensor& input, const Tensor& analytic,
                     const std::function<double()>& loss, GradCheckTolerance tol = {});
+// Checks only the listed elements (large inputs such as a network's parameters).
+void check_gradient_at(const std::string& what, const Tensor& input, const Tensor& analytic,
+                       const std::vector<std::int64_t>& elements,
+                       const std::function<double()>& loss, GradCheckTolerance tol = {});
 
 // sum r . y in double: the scalar loss most checks differentiate.
 double weighted_sum(const Tensor& y, const Tensor& r);

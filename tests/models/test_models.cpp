@@ -1,0 +1,293 @@
+// The CIFAR ResNets: PyTorch's names and parameter counts, whole-network gradients by finite
+// differences in double (input and parameters, BN in train and eval mode, from the logits and
+// from R(x), with and without fake-ReLU), BN bookkeeping, and misuse.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/core/error.h"
+#include "engine/ops/elementwise.h"
+#include "models/registry.h"
+#include "tests/support/gradcheck.h"
+#include "tests/support/test_support.h"
+
+namespace rp {
+namespace {
+
+NetworkSpec tiny(const std::string& arch, DType dtype = DType::F64, std::int64_t hw = 8) {
+  NetworkSpec s;
+  s.arch = arch;
+  s.width = 1.0 / 16;  // 4, 8, 16, 32 channels
+  s.num_classes = 5;
+  s.image_h = s.image_w = hw;
+  s.dtype = dtype;
+  return s;
+}
+
+std::unique_ptr<Network> build(const NetworkSpec& spec, std::int64_t batch,
+                               std::uint64_t seed = 7) {
+  auto net = make_network(spec, Device::cpu(), seed);
+  net->prepare(test::cpu_context(), batch);
+  return net;
+}
+
+// Known parameter counts of the CIFAR models as PyTorch builds them (num_classes 10, width 1).
+// ResNet-18/34 and PreActResNet-18 are worked out layer by layer in the README.
+TEST(Models, ParameterCountsMatchPyTorch) {
+  const std::pair<const char*, std::int64_t> expected[] = {{"resnet18", 11173962},
+                                                           {"resnet34", 21282122},
+                                                           {"resnet50", 23520842},
+                                                           {"preact_resnet18", 11172170}};
+  for (const auto& [arch, count] : expected) {
+    NetworkSpec s;
+    s.arch = arch;
+    auto net = make_network(s, Device::cpu(), 0);
+    EXPECT_EQ(net->parameters().num_parameters(), count) << arch;
+  }
+}
+
+TEST(Models, NamesFollowTheRobustnessLibrary) {
+  NetworkSpec s;
+  s.arch = "resnet18";
+  auto net = make_network(s, Device::cpu(), 0);
+  const auto& e = net->parameters().entries();
+  const std::vector<std::string> first = {"normalizer.new_mean",
+                                          "normalizer.new_std",
+                                          "conv1.weight",
+                                          "bn1.weight",
+                                          "bn1.bias",
+                                          "bn1.running_mean",
+                                          "bn1.running_var",
+                                          "layer1.0.conv1.weight",
+                                          "layer1.0.bn1.weight",
+                                          "layer1.0.bn1.bias",
+                                          "layer1.0.bn1.running_mean"};
+  for (std::size_t i = 0; i < first.size(); ++i) EXPECT_EQ(e[i].name, first[i]) << i;
+  EXPECT_EQ(e[e.size() - 2].name, "linear.weight");
+  EXPECT_EQ(e.back().name, "linear.bias");
+  const ParamEntry* sc = net->parameters().find("layer2.0.shortcut.0.weight");
+  ASSERT_NE(sc, nullptr);
+  EXPECT_EQ(sc->shape, (Shape{128, 64, 1, 1}));
+  EXPECT_NE(net->parameters().find("layer4.1.bn2.running_var"), nullptr);
+  EXPECT_EQ(net->parameters().find("layer1.0.shortcut.0.weight"), nullptr);  // identity there
+  EXPECT_EQ(net->representation_size(), 512);
+
+  s.arch = "resnet50";
+  auto r50 = make_network(s, Device::cpu(), 0);
+  EXPECT_NE(r50->parameters().find("layer3.5.conv3.weight"), nullptr);
+  EXPECT_EQ(r50->parameters().find("layer1.0.shortcut.0.weight")->shape, (Shape{256, 64, 1, 1}));
+  EXPECT_EQ(r50->representation_size(), 2048);
+
+  s.arch = "preact_resnet18";
+  auto pre = make_network(s, Device::cpu(), 0);
+  EXPECT_NE(pre->parameters().find("bn.running_mean"), nullptr);
+  EXPECT_NE(pre->parameters().find("layer2.0.shortcut.0.weight"), nullptr);
+  EXPECT_EQ(pre->parameters().find("layer2.0.shortcut.1.weight"), nullptr);  // no BN there
+  EXPECT_EQ(pre->parameters().find("bn1.weight"), nullptr);                  // no stem BN
+}
+
+TEST(Models, InitializationIsPyTorchsDefaultAndReproducible) {
+  NetworkSpec s;
+  s.arch = "resnet18";
+  s.width = 0.25;
+  auto a = make_network(s, Device::cpu(), 3), b = make_network(s, Device::cpu(), 3);
+  auto c = make_network(s, Device::cpu(), 4);
+  test::expect_equal_exact(a->parameters().flat_params(), b->parameters().flat_params(),
+                           "same seed");
+  EXPECT_NE(a->parameters().flat_params().to_vector<float>(),
+            c->parameters().flat_params().to_vector<float>());
+  const ParameterStore& p = a->parameters();
+  // conv1: U(-1/sqrt(27), 1/sqrt(27)); BN weight 1, bias 0, running var 1.
+  const std::vector<float> w = p.value(p.id_of("conv1.weight")).to_vector<float>();
+  double max_abs = 0, sum = 0;
+  for (float v : w) {
+    max_abs = std::max(max_abs, std::abs(static_cast<double>(v)));
+    sum += static_cast<double>(v);
+  }
+  EXPECT_LE(max_abs, 1 / std::sqrt(27.0));
+  EXPECT_GT(max_abs, 0.9 / std::sqrt(27.0));
+  EXPECT_NEAR(sum / static_cast<double>(w.size()), 0.0, 0.05);
+  for (float v : p.value(p.id_of("bn1.weight")).to_vector<float>()) EXPECT_EQ(v, 1.f);
+  for (float v : p.value(p.id_of("bn1.running_var")).to_vector<float>()) EXPECT_EQ(v, 1.f);
+  const std::vector<float> mean = p.value(p.id_of("normalizer.new_mean")).to_vector<float>();
+  EXPECT_EQ(mean[0], 0.4914f);
+}
+
+struct GradCase {
+  std::string arch;
+  BnMode bn;
+  bool fake_relu;
+  bool from_representation;
+  std::string name() const {
+    return arch + (bn == BnMode::Train ? "_train" : "_eval") + (fake_relu ? "_fake" : "") +
+           (from_representation ? "_rep" : "_logits");
+  }
+};
+void PrintTo(const GradCase& c, std::ostream* os) {
+  *os << c.name();
+}
+
+class ModelGrad : public ::testing::TestWithParam<GradCase> {};
+
+// L = sum r . logits (or r . R(x)); dL/dx and dL/dtheta against central differences.
+TEST_P(ModelGrad, GradCheckInputAndParameters) {
+  const GradCase& c = GetParam();
+  Context& ctx = test::cpu_context();
+  // Train-mode BN on a 1x1 map of a batch of 2 normalizes 2 values per channel: an
+  // ill-conditioned function for finite differences. 16x16 inputs leave 8 per channel.
+  const std::int64_t hw = c.bn == BnMode::Train ? 16 : 8;
+  auto net = build(tiny(c.arch, DType::F64, hw), 2);
+  Tensor x = test::random_tensor(Shape{2, 3, hw, hw}, DType::F64, 11, 0.05, 0.95);
+  const std::int64_t cols = c.from_representation ? net->representation_size() : 5;
+  Tensor r = test::random_tensor(Shape{2, cols}, DType::F64, 12);
+  const ForwardOptions fwd{c.bn, c.fake_relu, !c.from_representation};
+  auto loss = [&] {
+    net->forward(ctx, x, fwd);
+    return test::weighted_sum(c.from_representation ? net->representation() : net->logits(), r);
+  };
+  loss();
+  const BackwardOptions bwd{true, GradMode::Assign, true};
+  if (c.from_representation) {
+    net->backward_from_representation(ctx, r, bwd);
+  } else {
+    net->backward_from_logits(ctx, r, bwd);
+  }
+  const Tensor dx = test::clone(net->input_grad());
+  const Tensor dtheta = test::clone(net->parameters().flat_grads());
+  // A deep network under train-mode BN is strongly curved: finite differences converge onto
+  // the analytic gradient only for small steps (at 1e-6 ResNet-50's are off by 0.1%). At 1e-7
+  // the double roundoff of a loss of order 10-100, divided by the step, is ~1e-6: the floor.
+  test::GradCheckTolerance tol;
+  tol.step = 1e-7;
+  tol.rtol = 1e-5;
+  tol.atol = 5e-6;
+  if (!c.fake_relu) {
+    std::mt19937_64 gen(13);
+    std::uniform_int_distribution<std::int64_t> pick_x(0, x.numel() - 1);
+    std::vector<std::int64_t> pixels;
+    for (int i = 0; i < 150; ++i) pixels.push_back(pick_x(gen));
+    test::check_gradient_at(c.name() + " dx", x, dx, pixels, loss, tol);
+    std::uniform_int_distribution<std::int64_t> pick(0, dtheta.numel() - 1);
+    std::vector<std::int64_t> elements;
+    for (int i = 0; i < 150; ++i) elements.push_back(pick(gen));
+    // The last parameters are the linear layer's (unused from R(x)); include the first too.
+    for (std::int64_t i = 0; i < 20; ++i) elements.push_back(i);
+    test::check_gradient_at(c.name() + " dtheta", net->parameters().flat_params(), dtheta, elements,
+                            loss, tol);
+    return;
+  }
+  // Fake-ReLU: the gradient is that of the network without its last ReLU, which no forward
+  // computes; instead check it against the real ReLU's: equal where no unit of the last ReLU
+  // is off, and it must differ somewhere (some unit is off at random init).
+  net->forward(ctx, x, ForwardOptions{c.bn, false, !c.from_representation});
+  if (c.from_representation) {
+    net->backward_from_representation(ctx, r, bwd);
+  } else {
+    net->backward_from_logits(ctx, r, bwd);
+  }
+  double diff = 0;
+  for (std::int64_t i = 0; i < dx.numel(); ++i) {
+    diff += std::abs(test::value_at(dx, i) - test::value_at(net->input_grad(), i));
+  }
+  EXPECT_GT(diff, 0.0) << "fake-ReLU changed nothing";
+  test::expect_all_finite(dx, "fake relu dx");
+}
+
+std::vector<GradCase> grad_cases() {
+  std::vector<GradCase> cases;
+  for (const char* arch : {"resnet18", "resnet50", "preact_resnet18"}) {
+    for (BnMode bn : {BnMode::Eval, BnMode::Train}) {
+      cases.push_back({arch, bn, false, false});
+      cases.push_back({arch, bn, false, true});
+    }
+    cases.push_back({arch, BnMode::Eval, true, true});
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, ModelGrad, ::testing::ValuesIn(grad_cases()),
+                         [](const auto& p) { return p.param.name(); });
+
+TEST(Models, EvalOutputsDoNotDependOnTheRestOfTheBatch) {
+  Context& ctx = test::cpu_context();
+  auto net = build(tiny("resnet18", DType::F32, 16), 6);
+  Tensor x = test::random_tensor(Shape{6, 3, 16, 16}, DType::F32, 14, 0, 1);
+  net->forward(ctx, x, ForwardOptions{});
+  const std::vector<float> all = net->logits().to_vector<float>();
+  net->forward(ctx, x.slice(2, 4), ForwardOptions{});  // a smaller batch, reusing the memory
+  const std::vector<float> part = net->logits().to_vector<float>();
+  ASSERT_EQ(part.size(), 10u);
+  // Equal up to the rounding of Eigen's GEMM, which depends on a row's place in its block.
+  for (std::size_t i = 0; i < part.size(); ++i) EXPECT_NEAR(part[i], all[10 + i], 1e-6) << i;
+}
+
+TEST(Models, TrainModeUpdatesBatchNormStatisticsEvalModeDoesNot) {
+  Context& ctx = test::cpu_context();
+  auto net = build(tiny("resnet18", DType::F32), 4);
+  Tensor x = test::random_tensor(Shape{4, 3, 8, 8}, DType::F32, 15, 0, 1);
+  const std::vector<float> before = net->parameters().flat_buffers().to_vector<float>();
+  net->forward(ctx, x, ForwardOptions{BnMode::Eval, false, true});
+  EXPECT_EQ(net->parameters().flat_buffers().to_vector<float>(), before);
+  EXPECT_EQ(net->parameters().batches_tracked, 0);
+  net->forward(ctx, x, ForwardOptions{BnMode::Train, false, true});
+  EXPECT_NE(net->parameters().flat_buffers().to_vector<float>(), before);
+  EXPECT_EQ(net->parameters().batches_tracked, 1);
+}
+
+TEST(Models, InputGradientOnlyWhenAskedAndNoParameterGradientsWhenNot) {
+  Context& ctx = test::cpu_context();
+  auto net = build(tiny("resnet18", DType::F32), 2);
+  Tensor x = test::random_tensor(Shape{2, 3, 8, 8}, DType::F32, 16, 0, 1);
+  Tensor dl = test::random_tensor(Shape{2, 5}, DType::F32, 17);
+  fill(ctx, net->parameters().flat_grads(), 42.0);
+  net->forward(ctx, x, ForwardOptions{});
+  net->backward_from_logits(ctx, dl, BackwardOptions{false, GradMode::Assign, true});
+  for (float g : net->parameters().flat_grads().to_vector<float>()) ASSERT_EQ(g, 42.f);
+  test::expect_all_finite(net->input_grad(), "input grad");
+  net->backward_from_logits(ctx, dl, BackwardOptions{true, GradMode::Assign, false});
+  EXPECT_THROW(net->input_grad(), Error);
+  for (float g : net->parameters().flat_grads().to_vector<float>()) ASSERT_NE(g, 42.f);
+}
+
+TEST(Models, AccumulatedParameterGradientsAddUp) {
+  Context& ctx = test::cpu_context();
+  auto net = build(tiny("preact_resnet18"), 2);
+  Tensor x = test::random_tensor(Shape{2, 3, 8, 8}, DType::F64, 18, 0, 1);
+  Tensor dl = test::random_tensor(Shape{2, 5}, DType::F64, 19);
+  net->forward(ctx, x, ForwardOptions{BnMode::Train, false, true});
+  net->backward_from_logits(ctx, dl, BackwardOptions{});
+  std::vector<double> twice = test::values(net->parameters().flat_grads());
+  for (double& v : twice) v *= 2;
+  fill(ctx, net->parameters().flat_grads(), 0.0);
+  for (int i = 0; i < 2; ++i) {
+    net->backward_from_logits(ctx, dl, BackwardOptions{true, GradMode::Accumulate, false});
+  }
+  test::expect_close(net->parameters().flat_grads(), twice, 1e-12, 1e-14, "accumulated");
+}
+
+TEST(Models, RefuseMisuse) {
+  Context& ctx = test::cpu_context();
+  auto net = make_network(tiny("resnet18", DType::F32), Device::cpu(), 0);
+  Tensor x = test::random_tensor(Shape{2, 3, 8, 8}, DType::F32, 20, 0, 1);
+  EXPECT_THROW(net->forward(ctx, x, ForwardOptions{}), Error);  // not prepared
+  net->prepare(ctx, 2);
+  EXPECT_THROW(net->backward_from_logits(ctx, Tensor::zeros(Shape{2, 5}), {}), Error);
+  EXPECT_THROW(net->forward(ctx, Tensor::zeros(Shape{3, 3, 8, 8}), {}), Error);  // too many
+  EXPECT_THROW(net->forward(ctx, Tensor::zeros(Shape{2, 3, 16, 16}), {}), Error);
+  EXPECT_THROW(net->forward(ctx, Tensor::zeros(Shape{2, 3, 8, 8}, DType::F64), {}), Error);
+  net->forward(ctx, x, ForwardOptions{BnMode::Eval, false, false});
+  EXPECT_THROW(net->logits(), Error);
+  EXPECT_THROW(net->backward_from_logits(ctx, Tensor::zeros(Shape{2, 5}), {}), Error);
+  EXPECT_THROW(net->backward_from_representation(ctx, Tensor::zeros(Shape{2, 5}), {}), Error);
+  NetworkSpec bad = tiny("resnet19");
+  EXPECT_THROW(make_network(bad, Device::cpu(), 0), Error);
+  bad = tiny("resnet18");
+  bad.width = 1.0 / 128;
+  EXPECT_THROW(make_network(bad, Device::cpu(), 0), Error);
+}
+
+}  // namespace
+}  // namespace rp
