@@ -66,11 +66,18 @@ i64 col_elems(const Conv2dGeometry& g) {
   return g.is_pointwise() ? 0 : g.patch_size() * g.out_pixels();
 }
 
+// Images per thread so that a thread gets at least ~256k multiply-adds: below that, waking
+// threads costs more than the work (and, on a loaded machine, much more).
+i64 image_grain(const Conv2dGeometry& g) {
+  const i64 per_image = std::max<i64>(1, g.c_out * g.patch_size() * g.out_pixels());
+  return std::max<i64>(1, (i64{1} << 18) / per_image);
+}
+
 }  // namespace
 
 template <typename T>
 std::size_t conv2d_workspace_size(const Conv2dGeometry& g, int threads) {
-  const i64 chunks = parallel_chunks(threads, g.n, 1);
+  const i64 chunks = parallel_chunks(threads, g.n, image_grain(g));
   // Per chunk: one im2col buffer and one partial weight gradient.
   return static_cast<std::size_t>(chunks * (col_elems(g) + g.c_out * g.patch_size()));
 }
@@ -80,7 +87,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* wo
                     int threads) {
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
   const auto W = matrix(w, g.c_out, K);
-  parallel_for(threads, g.n, 1, [&](i64 begin, i64 end, int chunk) {
+  parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
     T* col = workspace + chunk * col_elems(g);
     for (i64 n = begin; n < end; ++n) {
       const T* x_n = x + n * in_elems;
@@ -96,7 +103,7 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
                           T* workspace, int threads) {
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
   const auto W = matrix(w, g.c_out, K);
-  parallel_for(threads, g.n, 1, [&](i64 begin, i64 end, int chunk) {
+  parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
     T* col = workspace + chunk * col_elems(g);
     for (i64 n = begin; n < end; ++n) {
       const auto DY = matrix(dy + n * g.c_out * P, g.c_out, P);
@@ -121,10 +128,10 @@ template <typename T>
 void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, GradMode mode,
                             T* workspace, int threads) {
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
-  const i64 chunks = parallel_chunks(threads, g.n, 1);
+  const i64 chunks = parallel_chunks(threads, g.n, image_grain(g));
   const i64 w_elems = g.c_out * K;
   T* partials = workspace + chunks * col_elems(g);
-  parallel_for(threads, g.n, 1, [&](i64 begin, i64 end, int chunk) {
+  parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
     T* col = workspace + chunk * col_elems(g);
     auto part = matrix(partials + chunk * w_elems, g.c_out, K);
     part.setZero();

@@ -4,8 +4,12 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -59,6 +63,111 @@ TEST(Cli, UnknownSubcommandFailsWithAMessage) {
   const CliRun r = run("no-such-command");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("no-such-command"), std::string::npos) << r.output;
+}
+
+constexpr const char* kTiny =
+    "--width 0.0625 --synthetic-train 300 --synthetic-test 100 --batch-size 50 --threads 2 --quiet";
+
+TEST(CliTrain, HelpListsEverySetting) {
+  const CliRun r = run("train --help");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* key :
+       {"--arch",       "--width",   "--dataset",  "--data",         "--epochs",
+        "--batch-size", "--lr",      "--momentum", "--weight-decay", "--nesterov",
+        "--schedule",   "--lr-step", "--lr-gamma", "--augment",      "--seed",
+        "--device",     "--out",     "--config",   "--resume",       "--synthetic-seed"}) {
+    EXPECT_NE(r.output.find(key), std::string::npos) << key;
+  }
+}
+
+// A config file sets values, flags override it, config.json records the result; eval then
+// reproduces the final test accuracy from the checkpoint.
+TEST(CliTrain, ConfigFlagsCheckpointsAndEval) {
+  rp::test::TempDir dir;
+  std::ofstream(dir.file("run.json")) << R"({"epochs": 5, "lr": 0.05, "schedule": "onecycle"})";
+  const std::string out = dir.file("run");
+  const CliRun r = run(std::string("train ") + kTiny + " --config " + dir.file("run.json") +
+                       " --epochs 2 --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream cfg_file(out + "/config.json");
+  const nlohmann::json cfg = nlohmann::json::parse(cfg_file);
+  EXPECT_EQ(cfg.at("epochs"), 2);  // the flag wins
+  EXPECT_EQ(cfg.at("lr"), 0.05);   // from the file
+  EXPECT_EQ(cfg.at("schedule"), "onecycle");
+  EXPECT_EQ(cfg.at("momentum"), 0.9);  // the default
+  std::ifstream metrics(out + "/metrics.jsonl");
+  std::string line, last;
+  int lines = 0;
+  while (std::getline(metrics, line)) {
+    last = line;
+    ++lines;
+  }
+  EXPECT_EQ(lines, 2);
+  const double test_acc = nlohmann::json::parse(last).at("test_acc").get<double>();
+  EXPECT_TRUE(std::filesystem::exists(out + "/best.safetensors"));
+  const CliRun e =
+      run("eval --checkpoint " + out + "/latest.safetensors --json " + dir.file("e.json"));
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  std::ifstream ej(dir.file("e.json"));
+  EXPECT_NEAR(nlohmann::json::parse(ej).at("clean_accuracy").get<double>(), test_acc, 1e-12);
+
+  // The run's directory is not overwritten by accident; --resume continues it.
+  const CliRun again = run(std::string("train ") + kTiny + " --out " + out);
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.output.find("already holds a run"), std::string::npos) << again.output;
+  const CliRun resumed = run("train --resume --epochs 3 --quiet --out " + out);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resuming after epoch 2 of 3"), std::string::npos)
+      << resumed.output;
+}
+
+TEST(CliTrain, BadInputFailsBeforeAnyWork) {
+  rp::test::TempDir dir;
+  const std::pair<std::string, std::string> cases[] = {
+      {"train --epochs 0 --out " + dir.file("a"), "'epochs' must be >= 1"},
+      {"train --dataset cifar10 --data /no/such/dir --out " + dir.file("b"), "/no/such/dir"},
+      {"train --dataset mnist --out " + dir.file("c"),
+       "'dataset' must be cifar10, synthetic or folder"},
+      {"train --arch resnet19 --quiet --synthetic-train 10 --synthetic-test 10 --out " +
+           dir.file("d"),
+       "unknown architecture 'resnet19'"},
+      {"train --resume --out " + dir.file("e"), "no checkpoint at"},
+      {"train --config " + dir.file("missing.json"), "missing.json"},
+      {"train --lr abc", "abc"},
+      {"eval --checkpoint /no/such.safetensors", "/no/such.safetensors"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const CliRun r = run(args);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.output.find(expected), std::string::npos) << args << " printed:\n" << r.output;
+  }
+}
+
+// A checkpoint evaluated on data with another number of classes is refused by name.
+TEST(CliEval, RefusesADatasetWithOtherClasses) {
+  rp::test::TempDir dir;
+  const std::string out = dir.file("run");
+  ASSERT_EQ(run(std::string("train ") + kTiny + " --epochs 1 --out " + out).exit_code, 0);
+  for (const char* split : {"train", "test"}) {
+    for (const char* cls : {"cats", "dogs"}) {
+      std::filesystem::create_directories(dir.file(std::string("folder/") + split + "/" + cls));
+      // A 1x1 white PNG, written byte for byte.
+      const unsigned char png[] = {
+          0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+          0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00,
+          0x00, 0x90, 0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x08,
+          0xd7, 0x63, 0xf8, 0xff, 0xff, 0x3f, 0x00, 0x05, 0xfe, 0x02, 0xfe, 0xdc, 0xcc, 0x59,
+          0xe7, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+      std::ofstream(dir.file(std::string("folder/") + split + "/" + cls + "/1.png"),
+                    std::ios::binary)
+          .write(reinterpret_cast<const char*>(png), sizeof png);
+    }
+  }
+  const CliRun r = run("eval --checkpoint " + out + "/latest.safetensors --dataset folder --data " +
+                       dir.file("folder"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("the model has 10 classes but dataset folder"), std::string::npos)
+      << r.output;
 }
 
 }  // namespace

@@ -8,5 +8,7 @@ class App;
 namespace rp::cli {
 
 void add_info_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 }  // namespace rp::cli

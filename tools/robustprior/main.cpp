@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
   // subcommand; no subcommand at all prints the help.
   app.require_subcommand(0, 1);
   rp::cli::add_info_command(app);
+  rp::cli::add_train_command(app);
+  rp::cli::add_eval_command(app);
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {

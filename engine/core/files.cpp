@@ -1,0 +1,52 @@
+#include "engine/core/files.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+#include "engine/core/error.h"
+
+namespace rp {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  RP_CHECK(in.good(), "read_file", "cannot open " << path << ": " << std::strerror(errno));
+  std::ostringstream s;
+  s << in.rdbuf();
+  RP_CHECK(!in.bad(), "read_file", "read error in " << path);
+  return s.str();
+}
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    RP_CHECK(out.good(), "write_file", "cannot create " << tmp << ": " << std::strerror(errno));
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out.good()) {
+      std::remove(tmp.c_str());
+      RP_FAIL("write_file", "cannot write " << tmp << " (disk full?)");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    std::remove(tmp.c_str());
+    RP_FAIL("write_file", "cannot rename " << tmp << " to " << path << ": " << std::strerror(err));
+  }
+}
+
+void make_directories(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  RP_CHECK(!ec && std::filesystem::is_directory(path), "make_directories",
+           "cannot create directory " << path << ": " << ec.message());
+}
+
+}  // namespace rp

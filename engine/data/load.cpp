@@ -1,0 +1,35 @@
+#include "engine/data/load.h"
+
+#include "engine/core/error.h"
+#include "engine/data/cifar10.h"
+#include "engine/data/image_folder.h"
+#include "engine/data/synthetic.h"
+
+namespace rp {
+
+DatasetSplits load_dataset(const DatasetRequest& r) {
+  DatasetSplits s;
+  if (r.kind == "cifar10") {
+    RP_CHECK(!r.dir.empty(), "dataset", "cifar10 needs --data DIR (the binary batches)");
+    s = load_cifar10(r.dir);
+  } else if (r.kind == "folder") {
+    RP_CHECK(!r.dir.empty(), "dataset", "folder needs --data DIR (with train/ and test/)");
+    s = load_image_folder_splits(r.dir);
+  } else if (r.kind == "synthetic") {
+    s = make_synthetic(SyntheticOptions{r.synthetic_train, r.synthetic_test, 32, r.synthetic_seed});
+  } else {
+    RP_FAIL("dataset", "unknown dataset '" << r.kind << "' (cifar10, synthetic, folder)");
+  }
+  s.train = take(s.train, r.train_subset);
+  s.test = take(s.test, r.test_subset);
+  return s;
+}
+
+ChannelStats normalization_for(const Dataset& train) {
+  if (train.name == "cifar10") {
+    return ChannelStats{{0.4914, 0.4822, 0.4465}, {0.2023, 0.1994, 0.2010}};
+  }
+  return channel_stats(train);
+}
+
+}  // namespace rp

@@ -1,0 +1,224 @@
+#include "engine/data/synthetic.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "engine/core/context.h"
+#include "engine/core/error.h"
+#include "engine/core/philox.h"
+#include "engine/core/rng_streams.h"
+#include "kernels/cpu/parallel.h"
+
+namespace rp {
+namespace {
+
+using Rgb = std::array<double, 3>;
+constexpr double kPi = 3.14159265358979323846;
+constexpr std::uint64_t kDrawsPerImage = 64;
+
+enum Kind { Disk, Ring, Square, Triangle, Cross, HStripes, VStripes, Diagonal, Checker, Dots };
+
+// Sequential uniform draws for one image.
+struct Draws {
+  RngStream rng;
+  std::uint64_t next = 0;
+  double u() { return static_cast<double>(rng_uniform(rng, next++)); }
+  double in(double lo, double hi) { return lo + (hi - lo) * u(); }
+};
+
+double luminance(const Rgb& c) {
+  return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+}
+
+// Coverage of a pixel by the region where a signed distance (in pixels) is negative, with a
+// one-pixel ramp so edges are antialiased.
+double coverage(double signed_distance) {
+  return std::clamp(0.5 - signed_distance, 0.0, 1.0);
+}
+
+// Inigo Quilez's exact distance to an equilateral triangle of circumradius-ish r, apex up.
+double triangle_distance(double px, double py, double r) {
+  const double k = std::sqrt(3.0);
+  px = std::abs(px) - r;
+  py = py + r / k;
+  if (px + k * py > 0) {
+    const double nx = (px - k * py) / 2, ny = (-k * px - py) / 2;
+    px = nx;
+    py = ny;
+  }
+  px -= std::clamp(px, -2 * r, 0.0);
+  return -std::hypot(px, py) * (py < 0 ? -1.0 : 1.0);
+}
+
+struct Scene {
+  Kind kind;
+  Rgb fg, bg0, bg1;
+  double gx, gy;                        // background gradient direction
+  double cx, cy, radius, cos_t, sin_t;  // shapes
+  double x0, y0, x1, y1;                // texture patch
+  double period, phase_x, phase_y;      // textures
+  bool diagonal_up;
+};
+
+Scene draw_scene(Kind kind, double size, Draws& d) {
+  Scene s{};
+  s.kind = kind;
+  s.bg0 = {d.u(), d.u(), d.u()};
+  for (int c = 0; c < 3; ++c) {
+    s.bg1[static_cast<std::size_t>(c)] =
+        std::clamp(s.bg0[static_cast<std::size_t>(c)] + d.in(-0.15, 0.15), 0.0, 1.0);
+  }
+  const double angle = d.in(0, 2 * kPi);
+  s.gx = std::cos(angle);
+  s.gy = std::sin(angle);
+  const double bg_lum = (luminance(s.bg0) + luminance(s.bg1)) / 2;
+  bool found = false;
+  for (int attempt = 0; attempt < 8 && !found; ++attempt) {
+    s.fg = {d.u(), d.u(), d.u()};
+    found = std::abs(luminance(s.fg) - bg_lum) >= 0.3;
+  }
+  if (!found) s.fg = bg_lum < 0.5 ? Rgb{0.95, 0.95, 0.9} : Rgb{0.05, 0.05, 0.1};
+  s.cx = d.in(0.3, 0.7) * size;
+  s.cy = d.in(0.3, 0.7) * size;
+  s.radius = d.in(0.18, 0.32) * size;
+  const double theta = d.in(-kPi / 6, kPi / 6);
+  s.cos_t = std::cos(theta);
+  s.sin_t = std::sin(theta);
+  const double w = d.in(0.6, 1.0) * size, h = d.in(0.6, 1.0) * size;
+  s.x0 = d.in(0, size - w);
+  s.y0 = d.in(0, size - h);
+  s.x1 = s.x0 + w;
+  s.y1 = s.y0 + h;
+  s.period = d.in(0.14, 0.25) * size;
+  s.phase_x = d.in(0, 2 * kPi);
+  s.phase_y = d.in(0, 2 * kPi);
+  s.diagonal_up = d.u() < 0.5;
+  return s;
+}
+
+// Stripes: a smooth wave turned into a one-pixel-ramped square wave.
+double wave(double t, double period, double phase) {
+  return std::clamp(0.5 + std::sin(2 * kPi * t / period + phase) * period / (2 * kPi), 0.0, 1.0);
+}
+
+// How much of pixel (x, y) (its centre) the foreground covers.
+double foreground(const Scene& s, double x, double y) {
+  const double dx = x - s.cx, dy = y - s.cy;
+  const double u = s.cos_t * dx + s.sin_t * dy, v = -s.sin_t * dx + s.cos_t * dy;
+  const double r = s.radius;
+  switch (s.kind) {
+    case Disk:
+      return coverage(std::hypot(dx, dy) - r);
+    case Ring:
+      return coverage(std::abs(std::hypot(dx, dy) - 0.72 * r) - 0.22 * r);
+    case Square:
+      return coverage(std::max(std::abs(u), std::abs(v)) - 0.8 * r);
+    case Triangle:
+      return coverage(triangle_distance(u, -v, r));
+    case Cross:
+      return coverage(std::min(std::max(std::abs(u) - r, std::abs(v) - 0.28 * r),
+                               std::max(std::abs(u) - 0.28 * r, std::abs(v) - r)));
+    default:
+      break;
+  }
+  // Textures inside their patch only.
+  const double inside = coverage(std::max({s.x0 - x, x - s.x1, s.y0 - y, y - s.y1}));
+  if (inside == 0) return 0;
+  const double p = s.period;
+  double t = 0;
+  switch (s.kind) {
+    case HStripes:
+      t = wave(y, p, s.phase_y);
+      break;
+    case VStripes:
+      t = wave(x, p, s.phase_x);
+      break;
+    case Diagonal:
+      t = wave((s.diagonal_up ? x + y : x - y) / std::sqrt(2.0), p, s.phase_x);
+      break;
+    case Checker: {
+      const double c =
+          std::sin(2 * kPi * x / p + s.phase_x) * std::sin(2 * kPi * y / p + s.phase_y);
+      t = std::clamp(0.5 + c * p / kPi, 0.0, 1.0);
+      break;
+    }
+    case Dots: {
+      const double ox = s.phase_x / (2 * kPi) * p, oy = s.phase_y / (2 * kPi) * p;
+      const double fx = std::remainder(x - ox, p), fy = std::remainder(y - oy, p);
+      t = coverage(std::hypot(fx, fy) - 0.28 * p);
+      break;
+    }
+    default:
+      break;
+  }
+  return inside * t;
+}
+
+void render(std::int64_t index, std::int64_t size, std::uint64_t seed, std::uint64_t split,
+            std::uint8_t* out) {
+  Draws d{RngStream{seed, rng_stream(RngPurpose::Synthetic, split),
+                    static_cast<std::uint64_t>(index) * kDrawsPerImage}};
+  const Scene s = draw_scene(static_cast<Kind>(index % 10), static_cast<double>(size), d);
+  const std::int64_t plane = size * size;
+  const double side = static_cast<double>(size);
+  const RngStream noise{seed, rng_stream(RngPurpose::Synthetic, 16 + split),
+                        static_cast<std::uint64_t>(index * 3 * plane)};
+  for (std::int64_t y = 0; y < size; ++y) {
+    for (std::int64_t x = 0; x < size; ++x) {
+      const double px = static_cast<double>(x) + 0.5, py = static_cast<double>(y) + 0.5;
+      const double a = foreground(s, px, py);
+      const double g =
+          std::clamp(0.5 + ((px / side - 0.5) * s.gx + (py / side - 0.5) * s.gy), 0.0, 1.0);
+      for (std::int64_t c = 0; c < 3; ++c) {
+        const auto ci = static_cast<std::size_t>(c);
+        const double bg = s.bg0[ci] * (1 - g) + s.bg1[ci] * g;
+        const std::int64_t k = c * plane + y * size + x;
+        const double n =
+            (static_cast<double>(rng_uniform(noise, static_cast<std::uint64_t>(k))) - 0.5) *
+            (8.0 / 255);
+        const double v = std::clamp(bg * (1 - a) + s.fg[ci] * a + n, 0.0, 1.0);
+        out[k] = static_cast<std::uint8_t>(std::lround(v * 255));
+      }
+    }
+  }
+}
+
+Dataset make_split(const SyntheticOptions& opt, std::int64_t count, std::uint64_t split) {
+  Dataset d;
+  d.name = "synthetic";
+  d.source = "seed " + std::to_string(opt.seed);
+  d.classes = synthetic_classes();
+  d.channels = 3;
+  d.height = d.width = opt.size;
+  d.images.resize(static_cast<std::size_t>(count * d.image_elements()));
+  d.labels.resize(static_cast<std::size_t>(count));
+  cpu::parallel_for(
+      Context::default_threads(), count, 64, [&](std::int64_t b, std::int64_t e, int) {
+        for (std::int64_t i = b; i < e; ++i) {
+          render(i, opt.size, opt.seed, split, d.images.data() + i * d.image_elements());
+          d.labels[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 10);
+        }
+      });
+  return d;
+}
+
+}  // namespace
+
+const std::vector<std::string>& synthetic_classes() {
+  static const std::vector<std::string> names{"disk",    "ring",     "square",   "triangle",
+                                              "cross",   "hstripes", "vstripes", "diagonal",
+                                              "checker", "dots"};
+  return names;
+}
+
+DatasetSplits make_synthetic(const SyntheticOptions& opt) {
+  RP_CHECK(opt.train >= 1 && opt.test >= 1, "synthetic",
+           "needs at least one training and one test image, asked for " << opt.train << " and "
+                                                                        << opt.test);
+  RP_CHECK(opt.size >= 8 && opt.size <= 512, "synthetic",
+           "image size must be in [8, 512], found " << opt.size);
+  return DatasetSplits{make_split(opt, opt.train, 0), make_split(opt, opt.test, 1)};
+}
+
+}  // namespace rp

@@ -1,0 +1,33 @@
+// The built-in synthetic dataset: 10 classes of RGB images a person tells apart at a glance,
+// generated from a seed, so the whole pipeline - and a robust model's visible features - can
+// be shown without downloading anything.
+//
+//   shapes    disk, ring, square, triangle, cross: one shape at a random position, size and
+//             (for square, triangle, cross) rotation
+//   textures  hstripes, vstripes, diagonal, checker, dots: a random patch (60-100% of each
+//             side) of a pattern with random period and phase
+// Foreground and background colours are random with a minimum luminance contrast; the
+// background is a gentle gradient; uniform pixel noise of +-4/255 is added. Example i has
+// class i % 10; every draw comes from Philox (stream Synthetic/split, offset by example), so
+// example i is the same whatever the split's size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/data/dataset.h"
+
+namespace rp {
+
+struct SyntheticOptions {
+  std::int64_t train = 5000;
+  std::int64_t test = 1000;
+  std::int64_t size = 32;  // images are size x size
+  std::uint64_t seed = 0;
+};
+
+const std::vector<std::string>& synthetic_classes();
+DatasetSplits make_synthetic(const SyntheticOptions& opt);
+
+}  // namespace rp

@@ -1,0 +1,105 @@
+#include "engine/train/config.h"
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <type_traits>
+
+#include "engine/core/device.h"
+#include "engine/core/error.h"
+
+namespace rp {
+namespace {
+
+template <typename T>
+const char* type_name() {
+  if constexpr (std::is_same_v<T, bool>) return "true or false";
+  if constexpr (std::is_same_v<T, std::string>) return "a string";
+  if constexpr (std::is_floating_point_v<T>) return "a number";
+  return "an integer";
+}
+
+template <typename T>
+T read_value(const nlohmann::json& v, const std::string& key, const std::string& source) {
+  const bool ok = [&] {
+    if constexpr (std::is_same_v<T, bool>) return v.is_boolean();
+    if constexpr (std::is_same_v<T, std::string>) return v.is_string();
+    if constexpr (std::is_floating_point_v<T>) return v.is_number();
+    if constexpr (std::is_unsigned_v<T>) return v.is_number_unsigned();
+    return v.is_number_integer();
+  }();
+  RP_CHECK(ok, source, "'" << key << "' must be " << type_name<T>() << ", found " << v.dump());
+  return v.get<T>();
+}
+
+}  // namespace
+
+nlohmann::json to_json(const TrainConfig& c) {
+  nlohmann::json j = nlohmann::json::object();
+  for_each_field(c, [&](const char* key, const auto& v, const char*) { j[key] = v; });
+  return j;
+}
+
+TrainConfig apply_json(TrainConfig base, const nlohmann::json& j, const std::string& source) {
+  RP_CHECK(j.is_object(), source, "expected a JSON object of settings, found " << j.type_name());
+  std::set<std::string> known;
+  for_each_field(base, [&](const char* key, auto&, const char*) { known.insert(key); });
+  for (const auto& item : j.items()) {
+    if (known.count(item.key()) == 0) {
+      std::ostringstream list;
+      for (const std::string& k : known) list << " " << k;
+      RP_FAIL(source, "unknown key '" << item.key() << "'; known keys:" << list.str());
+    }
+  }
+  for_each_field(base, [&](const char* key, auto& v, const char*) {
+    using T = std::decay_t<decltype(v)>;
+    if (j.contains(key)) v = read_value<T>(j.at(key), key, source);
+  });
+  return base;
+}
+
+TrainConfig load_config_file(const std::string& path, TrainConfig base) {
+  std::ifstream in(path);
+  RP_CHECK(in.good(), "config", "cannot open " << path);
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const nlohmann::json::exception& e) {
+    RP_FAIL("config", path << " is not valid JSON: " << e.what());
+  }
+  return apply_json(std::move(base), j, path);
+}
+
+void validate(const TrainConfig& c) {
+  const char* op = "config";
+  RP_CHECK(c.width > 0 && std::isfinite(c.width), op,
+           "'width' must be positive, found " << c.width);
+  RP_CHECK(c.dataset == "cifar10" || c.dataset == "synthetic" || c.dataset == "folder", op,
+           "'dataset' must be cifar10, synthetic or folder, found '" << c.dataset << "'");
+  RP_CHECK(c.dataset == "synthetic" || !c.data.empty(), op,
+           "'data' (the dataset directory) is required for dataset " << c.dataset);
+  RP_CHECK(c.synthetic_train >= 1 && c.synthetic_test >= 1, op,
+           "'synthetic-train' and 'synthetic-test' must be >= 1");
+  RP_CHECK(c.train_subset >= 0 && c.test_subset >= 0, op, "subsets must be >= 0 (0: all)");
+  RP_CHECK(c.epochs >= 1, op, "'epochs' must be >= 1, found " << c.epochs);
+  RP_CHECK(c.batch_size >= 1, op, "'batch-size' must be >= 1, found " << c.batch_size);
+  RP_CHECK(c.eval_batch_size >= 0, op,
+           "'eval-batch-size' must be >= 0, found " << c.eval_batch_size);
+  RP_CHECK(std::isfinite(c.lr) && c.lr >= 0, op, "'lr' must be >= 0, found " << c.lr);
+  RP_CHECK(c.momentum >= 0 && c.momentum < 1, op,
+           "'momentum' must be in [0, 1), found " << c.momentum);
+  RP_CHECK(std::isfinite(c.weight_decay) && c.weight_decay >= 0, op,
+           "'weight-decay' must be >= 0, found " << c.weight_decay);
+  RP_CHECK(!c.nesterov || c.momentum > 0, op, "'nesterov' needs momentum > 0");
+  RP_CHECK(c.schedule == "step" || c.schedule == "onecycle" || c.schedule == "cosine", op,
+           "'schedule' must be step, onecycle or cosine, found '" << c.schedule << "'");
+  RP_CHECK(c.lr_step >= 1, op, "'lr-step' must be >= 1, found " << c.lr_step);
+  RP_CHECK(c.lr_gamma > 0 && c.lr_gamma <= 1, op,
+           "'lr-gamma' must be in (0, 1], found " << c.lr_gamma);
+  RP_CHECK(c.threads >= 0 && c.threads <= 4096, op, "'threads' must be in [0, 4096]");
+  RP_CHECK(!c.out.empty(), op, "'out' must name a directory");
+  Device::parse(c.device);  // throws with the accepted forms
+}
+
+}  // namespace rp

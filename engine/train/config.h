@@ -1,0 +1,79 @@
+// TrainConfig: every setting of a training run. One table (for_each_field) names each field
+// once with its key and help, and drives the JSON config file, the CLI flags and the copy
+// stored in checkpoints - so the three can never disagree. Keys are the flag names.
+//
+// Defaults are the robustness library's CIFAR recipe: SGD lr 0.1, momentum 0.9, weight decay
+// 5e-4, batch 128, 150 epochs, lr x 0.1 every 50 epochs, random crop + flip.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace rp {
+
+struct TrainConfig {
+  std::string arch = "resnet18";
+  double width = 1.0;
+  std::string dataset = "synthetic";  // cifar10, synthetic, folder
+  std::string data;                   // directory (cifar10, folder)
+  std::int64_t synthetic_train = 5000;
+  std::int64_t synthetic_test = 1000;
+  std::uint64_t synthetic_seed = 0;  // the dataset's own seed, fixed across runs
+  std::int64_t train_subset = 0;     // 0: the whole split
+  std::int64_t test_subset = 0;
+  std::int64_t epochs = 150;
+  std::int64_t batch_size = 128;
+  std::int64_t eval_batch_size = 0;  // 0: batch_size
+  double lr = 0.1;
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  bool nesterov = false;
+  std::string schedule = "step";  // step, onecycle, cosine
+  std::int64_t lr_step = 50;      // step: epochs between decays
+  double lr_gamma = 0.1;          // step: decay factor
+  bool augment = true;
+  std::uint64_t seed = 0;
+  std::string device = "cpu";
+  std::int64_t threads = 0;  // CPU threads; 0: all
+  std::string out = "out/train";
+};
+
+// f(key, field, help) for every field, in a fixed order.
+template <typename Config, typename F>
+void for_each_field(Config& c, F&& f) {
+  f("arch", c.arch, "architecture: resnet18, resnet34, resnet50, preact_resnet18");
+  f("width", c.width, "channel width multiplier (1 = 64..512 channels)");
+  f("dataset", c.dataset, "cifar10, synthetic or folder");
+  f("data", c.data, "dataset directory (cifar10: the binary batches; folder: train/ and test/)");
+  f("synthetic-train", c.synthetic_train, "synthetic dataset: training images");
+  f("synthetic-test", c.synthetic_test, "synthetic dataset: test images");
+  f("synthetic-seed", c.synthetic_seed, "synthetic dataset: its generator's seed");
+  f("train-subset", c.train_subset, "use only the first N training images (0: all)");
+  f("test-subset", c.test_subset, "use only the first N test images (0: all)");
+  f("epochs", c.epochs, "epochs to train");
+  f("batch-size", c.batch_size, "training batch size");
+  f("eval-batch-size", c.eval_batch_size, "evaluation batch size (0: the training batch size)");
+  f("lr", c.lr, "base learning rate (the peak for onecycle)");
+  f("momentum", c.momentum, "SGD momentum");
+  f("weight-decay", c.weight_decay, "SGD weight decay");
+  f("nesterov", c.nesterov, "Nesterov momentum");
+  f("schedule", c.schedule, "learning-rate schedule: step, onecycle, cosine");
+  f("lr-step", c.lr_step, "step schedule: epochs between decays");
+  f("lr-gamma", c.lr_gamma, "step schedule: decay factor");
+  f("augment", c.augment, "random crop (padding 4) and horizontal flip");
+  f("seed", c.seed, "seed of every random draw: initialization, order, augmentation");
+  f("device", c.device, "cpu, cuda or cuda:N");
+  f("threads", c.threads, "CPU threads (0: all)");
+  f("out", c.out, "output directory: checkpoints, metrics.jsonl, config.json");
+}
+
+nlohmann::json to_json(const TrainConfig& c);
+// `base` with the keys of `j` applied; unknown keys and wrong types are errors naming `source`.
+TrainConfig apply_json(TrainConfig base, const nlohmann::json& j, const std::string& source);
+TrainConfig load_config_file(const std::string& path, TrainConfig base = {});
+// Throws rp::Error naming the key of the first bad value.
+void validate(const TrainConfig& c);
+
+}  // namespace rp

@@ -1,0 +1,162 @@
+#include "engine/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <utility>
+#include <vector>
+
+#include "engine/core/error.h"
+#include "engine/ops/cross_entropy.h"
+#include "engine/ops/elementwise.h"
+#include "engine/ops/metrics.h"
+#include "engine/ops/sgd.h"
+#include "engine/train/evaluate.h"
+#include "engine/train/progress.h"
+
+namespace rp {
+namespace {
+
+double since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::vector<double> host_values(const Tensor& t) {
+  if (t.dtype() == DType::F64) return t.to_vector<double>();
+  const std::vector<float> f = t.to_vector<float>();
+  return std::vector<double>(f.begin(), f.end());
+}
+
+std::int64_t eval_batch(const TrainConfig& c) {
+  return c.eval_batch_size > 0 ? c.eval_batch_size : c.batch_size;
+}
+
+}  // namespace
+
+nlohmann::json EpochMetrics::to_json() const {
+  nlohmann::json j = {{"epoch", epoch},
+                      {"lr", lr},
+                      {"train_loss", train_loss},
+                      {"train_acc", train_accuracy},
+                      {"test_loss", test_loss},
+                      {"test_acc", test_accuracy},
+                      {"images_per_s", images_per_second},
+                      {"seconds", seconds}};
+  for (const auto& item : extra.items()) j[item.key()] = item.value();
+  return j;
+}
+
+Trainer::Trainer(Context& ctx, Network& net, const TrainConfig& cfg, DeviceDataset train,
+                 DeviceDataset test)
+    : ctx_(ctx),
+      net_(net),
+      cfg_(cfg),
+      schedule_{cfg.schedule, cfg.lr, cfg.epochs, cfg.lr_step, cfg.lr_gamma},
+      train_loader_(std::move(train), LoaderOptions{cfg.batch_size, true, cfg.augment, 4, true},
+                    cfg.seed),
+      test_loader_(std::move(test), LoaderOptions{eval_batch(cfg), false, false, 4, true},
+                   cfg.seed) {
+  validate(cfg_);
+  const NetworkSpec& s = net.spec();
+  const Device dev = ctx.device();
+  net_.prepare(ctx, std::max(cfg.batch_size, eval_batch(cfg)));
+  const std::int64_t b = cfg.batch_size;
+  momentum_ = Tensor::zeros(net.parameters().flat_params().shape(), s.dtype, dev);
+  x_ = Tensor::empty(Shape{b, s.channels, s.image_h, s.image_w}, s.dtype, dev);
+  y_ = Tensor::empty(Shape{b}, DType::I32, dev);
+  losses_ = Tensor::empty(Shape{b}, s.dtype, dev);
+  dlosses_ = Tensor::empty(Shape{b}, s.dtype, dev);
+  dlogits_ = Tensor::empty(Shape{b, s.num_classes}, s.dtype, dev);
+  step_stats_ = Tensor::empty(Shape{train_loader_.batches(), 2}, s.dtype, dev);
+}
+
+EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::int64_t batches = train_loader_.batches();
+  const SgdParams sgd{0, cfg_.momentum, cfg_.weight_decay, cfg_.nesterov};
+  Progress bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg_.epochs), batches,
+               progress);
+  std::vector<std::int64_t> sizes;
+  std::int64_t images = 0;
+  double lr = 0;
+  // Reads the device-side step statistics of the first `steps` steps; stops at a bad loss.
+  auto summarize = [&](std::int64_t steps, double& loss, double& acc) {
+    const std::vector<double> stats = host_values(step_stats_.slice(0, steps));
+    double loss_sum = 0, correct = 0;
+    std::int64_t seen = 0;
+    for (std::int64_t i = 0; i < steps; ++i) {
+      const double l = stats[static_cast<std::size_t>(2 * i)];
+      RP_CHECK(std::isfinite(l), "train",
+               "the loss is " << l << " at epoch " << epoch + 1 << ", step " << i + 1 << " of "
+                              << batches << " (learning rate " << lr << "); stopping");
+      loss_sum += l * static_cast<double>(sizes[static_cast<std::size_t>(i)]);
+      correct += stats[static_cast<std::size_t>(2 * i + 1)];
+      seen += sizes[static_cast<std::size_t>(i)];
+    }
+    loss = loss_sum / static_cast<double>(seen);
+    acc = correct / static_cast<double>(seen);
+  };
+
+  train_loader_.start_epoch(epoch);
+  for (std::int64_t i = 0; i < batches; ++i) {
+    const std::int64_t n = train_loader_.load(ctx_, i, x_, y_);
+    sizes.push_back(n);
+    images += n;
+    const Tensor x = x_.slice(0, n), y = y_.slice(0, n), dlogits = dlogits_.slice(0, n);
+    if (transform_) transform_(ctx_, net_, x, y, epoch, i);
+    net_.forward(ctx_, x, ForwardOptions{BnMode::Train, false, true});
+    const Tensor row = step_stats_.slice(i, i + 1).reshape(Shape{2});
+    cross_entropy_forward(ctx_, net_.logits(), y, losses_.slice(0, n), row.slice(0, 1));
+    count_correct(ctx_, net_.logits(), y, row.slice(1, 2));
+    fill(ctx_, dlosses_.slice(0, n), 1.0 / static_cast<double>(n));
+    cross_entropy_backward(ctx_, net_.logits(), y, dlosses_.slice(0, n), dlogits, GradMode::Assign);
+    net_.backward_from_logits(ctx_, dlogits, BackwardOptions{true, GradMode::Assign, false});
+    lr = schedule_.at(epoch, i, batches);
+    SgdParams step = sgd;
+    step.lr = lr;
+    sgd_step(ctx_, net_.parameters().flat_params(), net_.parameters().flat_grads(), momentum_,
+             step);
+    ++state_.steps;
+    if (bar.due()) {
+      double loss = 0, acc = 0;
+      summarize(i + 1, loss, acc);
+      char status[64];
+      std::snprintf(status, sizeof status, "loss %.4f acc %.2f%%", loss, 100 * acc);
+      bar.update(i + 1, images, status);
+    }
+  }
+  EpochMetrics m;
+  m.epoch = epoch + 1;
+  m.lr = lr;
+  summarize(batches, m.train_loss, m.train_accuracy);
+  const double train_seconds = since(start);
+  m.images_per_second = static_cast<double>(images) / train_seconds;
+  const EvalResult test = evaluate(ctx_, net_, test_loader_);
+  m.test_loss = test.loss;
+  m.test_accuracy = test.accuracy;
+  m.seconds = since(start);
+  char status[128];
+  std::snprintf(status, sizeof status, "train loss %.4f acc %.2f%%, test loss %.4f acc %.2f%%",
+                m.train_loss, 100 * m.train_accuracy, m.test_loss, 100 * m.test_accuracy);
+  bar.finish(status);
+  return m;
+}
+
+std::vector<double> Trainer::last_epoch_step_losses() const {
+  const std::vector<double> stats = host_values(step_stats_);
+  std::vector<double> losses;
+  for (std::size_t i = 0; i < stats.size(); i += 2) losses.push_back(stats[i]);
+  return losses;
+}
+
+void Trainer::run(const EpochHook& after_epoch, bool progress) {
+  for (std::int64_t epoch = state_.epochs_done; epoch < cfg_.epochs; ++epoch) {
+    EpochMetrics m = train_epoch(epoch, progress);
+    state_.epochs_done = epoch + 1;
+    const bool best = m.test_accuracy > state_.best_test_accuracy;
+    if (best) state_.best_test_accuracy = m.test_accuracy;
+    if (after_epoch) after_epoch(m, best);
+  }
+}
+
+}  // namespace rp

@@ -1,0 +1,83 @@
+// The training loop: SGD with a learning-rate schedule over a BatchLoader, clean evaluation
+// after every epoch, a progress line, and a hook after each epoch (checkpoints and the metrics
+// log live in the layers above).
+//
+// Each step: gather the batch on the device, forward in train mode, mean cross-entropy,
+// backward to the parameters, one SGD step over the contiguous parameter buffer. Per-step
+// loss and accuracy stay on the device and are read only when the progress line is due or the
+// epoch ends; a non-finite loss then stops the run naming the epoch and step.
+//
+// Everything random derives from (seed, epoch, position), and the state a run needs to
+// continue - parameters, BN buffers, momentum, epochs done - is exactly what a checkpoint
+// holds, so a resumed run ends bit-identical to an uninterrupted one on the CPU.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "engine/core/context.h"
+#include "engine/data/loader.h"
+#include "engine/nn/network.h"
+#include "engine/train/config.h"
+#include "engine/train/schedule.h"
+
+namespace rp {
+
+struct EpochMetrics {
+  std::int64_t epoch = 0;  // 1-based
+  double lr = 0;           // at the epoch's last step
+  double train_loss = 0, train_accuracy = 0;
+  double test_loss = 0, test_accuracy = 0;
+  double images_per_second = 0;                     // training images / training time
+  double seconds = 0;                               // the whole epoch, evaluation included
+  nlohmann::json extra = nlohmann::json::object();  // what hooks add (adversarial metrics)
+
+  nlohmann::json to_json() const;
+};
+
+struct TrainState {
+  std::int64_t epochs_done = 0;
+  std::int64_t steps = 0;
+  double best_test_accuracy = -1;
+};
+
+class Trainer {
+ public:
+  Trainer(Context& ctx, Network& net, const TrainConfig& cfg, DeviceDataset train,
+          DeviceDataset test);
+
+  TrainState& state() { return state_; }
+  // The mean loss of every step of the last epoch (a host copy; reads the device).
+  std::vector<double> last_epoch_step_losses() const;
+  const Tensor& momentum() const { return momentum_; }
+  const LrSchedule& schedule() const { return schedule_; }
+  BatchLoader& test_loader() { return test_loader_; }
+
+  // Replaces the clean batch before each step (adversarial training): x is overwritten.
+  using BatchTransform =
+      std::function<void(Context& ctx, Network& net, const Tensor& x, const Tensor& y,
+                         std::int64_t epoch, std::int64_t step)>;
+  void set_batch_transform(BatchTransform t) { transform_ = std::move(t); }
+
+  using EpochHook = std::function<void(EpochMetrics& metrics, bool best)>;
+  // Trains from state().epochs_done to cfg.epochs.
+  void run(const EpochHook& after_epoch, bool progress = true);
+
+ private:
+  EpochMetrics train_epoch(std::int64_t epoch, bool progress);
+
+  Context& ctx_;
+  Network& net_;
+  TrainConfig cfg_;
+  LrSchedule schedule_;
+  BatchLoader train_loader_, test_loader_;
+  TrainState state_;
+  Tensor momentum_;
+  Tensor x_, y_, losses_, dlosses_, dlogits_, step_stats_;  // planned once
+  BatchTransform transform_;
+};
+
+}  // namespace rp

@@ -1,0 +1,16 @@
+// Classification metrics, CPU reference.
+//
+//   count_correct  correct[0] = #{i : argmax_k logits[i, k] == labels[i]}, as a float (the
+//                  first maximum wins ties, as torch.argmax does on the CPU). Written into a
+//                  tensor so training can accumulate it on the device without a host sync.
+#pragma once
+
+#include <cstdint>
+
+namespace rp::cpu {
+
+template <typename T>
+void count_correct(std::int64_t n, std::int64_t k, const T* logits, const std::int32_t* labels,
+                   T* correct);
+
+}  // namespace rp::cpu

@@ -1,0 +1,246 @@
+// Dataset readers on data the tests write themselves: CIFAR-10's binary layout, PNG folders,
+// and the synthetic generator; with the errors for missing, truncated and inconsistent data.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/core/error.h"
+#include "engine/data/cifar10.h"
+#include "engine/data/image_folder.h"
+#include "engine/data/image_io.h"
+#include "engine/data/load.h"
+#include "engine/data/synthetic.h"
+#include "tests/support/temp_dir.h"
+
+namespace rp {
+namespace {
+
+const std::vector<std::string> kCifarClasses = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                                "dog",      "frog",       "horse", "ship", "truck"};
+
+// Record r of a file: label (r % 10), then pixel byte k = (r * 7 + k) % 251.
+void write_cifar_batch(const std::string& path, int records, int label_offset = 0) {
+  std::ofstream out(path, std::ios::binary);
+  for (int r = 0; r < records; ++r) {
+    out.put(static_cast<char>((r + label_offset) % 10));
+    for (int k = 0; k < 3072; ++k) out.put(static_cast<char>((r * 7 + k) % 251));
+  }
+}
+
+void write_cifar_dir(const std::string& dir, int records = 4) {
+  for (int b = 1; b <= 5; ++b) {
+    write_cifar_batch(dir + "/data_batch_" + std::to_string(b) + ".bin", records, b);
+  }
+  write_cifar_batch(dir + "/test_batch.bin", records);
+  std::ofstream meta(dir + "/batches.meta.txt");
+  for (const std::string& c : kCifarClasses) meta << c << "\n";
+  meta << "\n";  // a trailing blank line, as the official file has
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(Cifar10, ReadsTheBinaryLayout) {
+  test::TempDir dir;
+  write_cifar_dir(dir.path());
+  const DatasetSplits s = load_cifar10(dir.path());
+  EXPECT_EQ(s.train.size(), 20);
+  EXPECT_EQ(s.test.size(), 4);
+  EXPECT_EQ(s.train.classes, kCifarClasses);
+  EXPECT_EQ(s.train.channels, 3);
+  EXPECT_EQ(s.train.height, 32);
+  // Training record 5 is record 1 of data_batch_2: label (1 + 2) % 10, planes as stored.
+  EXPECT_EQ(s.train.labels[5], 3);
+  EXPECT_EQ(s.train.images[5 * 3072 + 0], (1 * 7 + 0) % 251);
+  EXPECT_EQ(s.train.images[5 * 3072 + 1024 + 33], (1 * 7 + 1024 + 33) % 251);  // green, (1, 1)
+  EXPECT_EQ(s.test.labels[3], 3);
+}
+
+TEST(Cifar10, RefusesMissingTruncatedAndInconsistentFiles) {
+  {
+    test::TempDir dir;
+    write_cifar_dir(dir.path());
+    std::filesystem::remove(dir.file("data_batch_3.bin"));
+    EXPECT_NE(error_of([&] { load_cifar10(dir.path()); }).find("data_batch_3.bin"),
+              std::string::npos);
+  }
+  {
+    test::TempDir dir;
+    write_cifar_dir(dir.path());
+    std::filesystem::resize_file(dir.file("test_batch.bin"), 3073 * 4 - 100);
+    const std::string e = error_of([&] { load_cifar10(dir.path()); });
+    EXPECT_NE(e.find("test_batch.bin is truncated"), std::string::npos) << e;
+  }
+  {
+    test::TempDir dir;
+    write_cifar_dir(dir.path());
+    std::fstream f(dir.file("data_batch_1.bin"), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3073 * 2);
+    f.put(static_cast<char>(12));  // record 2's label
+    f.close();
+    const std::string e = error_of([&] { load_cifar10(dir.path()); });
+    EXPECT_NE(e.find("label 12 in record 2"), std::string::npos) << e;
+  }
+  {
+    test::TempDir dir;
+    write_cifar_dir(dir.path());
+    std::ofstream meta(dir.file("batches.meta.txt"));
+    for (int i = 0; i < 9; ++i) meta << kCifarClasses[static_cast<std::size_t>(i)] << "\n";
+    meta.close();
+    const std::string e = error_of([&] { load_cifar10(dir.path()); });
+    EXPECT_NE(e.find("lists 9 classes; CIFAR-10 has 10"), std::string::npos) << e;
+  }
+  EXPECT_NE(error_of([] { load_cifar10("/no/such/dir"); }).find("/no/such/dir/batches.meta.txt"),
+            std::string::npos);
+}
+
+void write_png(const std::string& path, int w, int h, std::uint8_t base) {
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.channels = 3;
+  for (int i = 0; i < w * h * 3; ++i) img.pixels.push_back(static_cast<std::uint8_t>(base + i));
+  save_png(path, img);
+}
+
+TEST(ImageFolder, ReadsSortedClassesAsPlanarImages) {
+  test::TempDir dir;
+  for (const char* split : {"train", "test"}) {
+    for (const char* cls : {"zebra", "apple", "mango"}) {
+      std::filesystem::create_directories(dir.file(std::string(split) + "/" + cls));
+      for (int i = 0; i < 2; ++i) {
+        write_png(dir.file(std::string(split) + "/" + cls + "/" + std::to_string(i) + ".png"), 5, 4,
+                  static_cast<std::uint8_t>(10 * i));
+      }
+    }
+  }
+  std::ofstream(dir.file("train/apple/notes.txt")) << "not an image";  // ignored
+  const DatasetSplits s = load_image_folder_splits(dir.path());
+  EXPECT_EQ(s.train.classes, (std::vector<std::string>{"apple", "mango", "zebra"}));
+  EXPECT_EQ(s.train.size(), 6);
+  EXPECT_EQ(s.train.width, 5);
+  EXPECT_EQ(s.train.height, 4);
+  EXPECT_EQ(s.train.labels, (std::vector<std::int32_t>{0, 0, 1, 1, 2, 2}));
+  // Pixel (x=1, y=0) of image 1 (base 10): interleaved byte (0*5+1)*3 + c -> planar c*20 + 1.
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_EQ(s.train.images[static_cast<std::size_t>(60 + c * 20 + 1)], 10 + 3 + c);
+  }
+}
+
+TEST(ImageFolder, RefusesMixedSizesEmptyClassesAndMismatchedSplits) {
+  {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir.file("a"));
+    write_png(dir.file("a/1.png"), 8, 8, 0);
+    write_png(dir.file("a/2.png"), 8, 6, 0);
+    const std::string e = error_of([&] { load_image_folder(dir.path()); });
+    EXPECT_NE(e.find("2.png is 8x6"), std::string::npos) << e;
+    EXPECT_NE(e.find("all images must be one size"), std::string::npos) << e;
+  }
+  {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir.file("a"));
+    std::filesystem::create_directories(dir.file("b"));
+    write_png(dir.file("a/1.png"), 8, 8, 0);
+    EXPECT_NE(error_of([&] { load_image_folder(dir.path()); }).find("holds no .png images"),
+              std::string::npos);
+  }
+  {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir.file("train/a"));
+    write_png(dir.file("train/a/1.png"), 8, 8, 0);
+    EXPECT_NE(
+        error_of([&] { load_image_folder_splits(dir.path()); }).find("needs train/ and test/"),
+        std::string::npos);
+    std::filesystem::create_directories(dir.file("test/b"));
+    write_png(dir.file("test/b/1.png"), 8, 8, 0);
+    EXPECT_NE(
+        error_of([&] { load_image_folder_splits(dir.path()); }).find("different class folders"),
+        std::string::npos);
+  }
+  {
+    test::TempDir dir;
+    std::filesystem::create_directories(dir.file("a"));
+    std::ofstream(dir.file("a/broken.png")) << "not a png";
+    EXPECT_NE(error_of([&] { load_image_folder(dir.path()); }).find("cannot decode"),
+              std::string::npos);
+  }
+}
+
+TEST(Synthetic, ReproducibleBalancedAndIndependentOfTheSplitSize) {
+  const DatasetSplits a = make_synthetic(SyntheticOptions{200, 50, 32, 3});
+  const DatasetSplits b = make_synthetic(SyntheticOptions{200, 50, 32, 3});
+  const DatasetSplits c = make_synthetic(SyntheticOptions{200, 50, 32, 4});
+  const DatasetSplits small = make_synthetic(SyntheticOptions{20, 5, 32, 3});
+  EXPECT_EQ(a.train.images, b.train.images);
+  EXPECT_NE(a.train.images, c.train.images);
+  EXPECT_NE(a.train.images, std::vector<std::uint8_t>(a.train.images.size(), a.train.images[0]));
+  EXPECT_TRUE(
+      std::equal(small.train.images.begin(), small.train.images.end(), a.train.images.begin()));
+  EXPECT_NE(a.test.images,
+            std::vector<std::uint8_t>(a.train.images.begin(), a.train.images.begin() + 50 * 3072));
+  std::vector<int> counts(10, 0);
+  for (std::int32_t l : a.train.labels) ++counts[static_cast<std::size_t>(l)];
+  for (int n : counts) EXPECT_EQ(n, 20);
+  EXPECT_EQ(a.train.classes.size(), 10u);
+  a.train.validate();
+}
+
+// The stripe classes are what they say: horizontal stripes vary down the columns, vertical
+// stripes along the rows.
+TEST(Synthetic, StripesHaveTheirOrientation) {
+  const DatasetSplits s = make_synthetic(SyntheticOptions{100, 10, 32, 0});
+  auto variation = [&](std::int64_t i, bool along_rows) {
+    double v = 0;
+    for (int c = 0; c < 3; ++c) {  // all channels: a random colour pair may differ in one only
+      const std::uint8_t* p = s.train.images.data() + i * 3072 + c * 1024;
+      for (int y = 0; y < 31; ++y) {
+        for (int x = 0; x < 31; ++x) {
+          const int a = p[y * 32 + x], b = along_rows ? p[y * 32 + x + 1] : p[(y + 1) * 32 + x];
+          v += std::abs(a - b);
+        }
+      }
+    }
+    return v;
+  };
+  for (std::int64_t i = 5; i < 100; i += 10) {  // hstripes
+    EXPECT_GT(variation(i, false), 2 * variation(i, true)) << "example " << i;
+  }
+  for (std::int64_t i = 6; i < 100; i += 10) {  // vstripes
+    EXPECT_GT(variation(i, true), 2 * variation(i, false)) << "example " << i;
+  }
+}
+
+TEST(LoadDataset, SubsetsNormalizationAndErrors) {
+  DatasetRequest r;
+  r.synthetic_train = 100;
+  r.synthetic_test = 30;
+  r.train_subset = 40;
+  const DatasetSplits s = load_dataset(r);
+  EXPECT_EQ(s.train.size(), 40);
+  EXPECT_EQ(s.test.size(), 30);
+  const ChannelStats n = normalization_for(s.train);
+  ASSERT_EQ(n.mean.size(), 3u);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_GT(n.mean[static_cast<std::size_t>(c)], 0.2);
+    EXPECT_LT(n.mean[static_cast<std::size_t>(c)], 0.8);
+    EXPECT_GT(n.std[static_cast<std::size_t>(c)], 0.1);
+  }
+  r.kind = "imagenet";
+  EXPECT_THROW(load_dataset(r), Error);
+  r.kind = "cifar10";
+  EXPECT_NE(error_of([&] { load_dataset(r); }).find("needs --data"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rp

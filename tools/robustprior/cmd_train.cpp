@@ -1,0 +1,112 @@
+// robustprior train: trains a ResNet and writes, into --out, latest.safetensors (every epoch),
+// best.safetensors (best test accuracy), metrics.jsonl (one line per epoch) and config.json
+// (the effective settings). --resume continues the run in --out from latest.safetensors.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "engine/core/error.h"
+#include "engine/core/files.h"
+#include "engine/train/metrics_log.h"
+#include "engine/train/setup.h"
+#include "engine/train/trainer.h"
+#include "models/registry.h"
+#include "tools/robustprior/commands.h"
+#include "tools/robustprior/config_flags.h"
+#include "weights/checkpoint.h"
+
+namespace rp::cli {
+namespace {
+
+struct TrainOptions {
+  TrainConfig flags;
+  std::string config_file;
+  bool resume = false;
+  bool quiet = false;
+};
+
+void run_train(const TrainOptions& o, const ConfigFlags& flags) {
+  TrainConfig cfg = effective_config(TrainConfig{}, o.config_file, flags);
+  std::optional<Checkpoint> resume;
+  const std::string latest = cfg.out + "/latest.safetensors";
+  if (o.resume) {
+    RP_CHECK(std::filesystem::exists(latest), "train",
+             "--resume: no checkpoint at " << latest << " (is --out the run's directory?)");
+    resume = Checkpoint::open(latest);
+    // The run continues with its own settings; what is given now overrides them.
+    const TrainConfig saved = apply_json(TrainConfig{}, resume->info().config, latest);
+    cfg = effective_config(saved, o.config_file, flags);
+  } else {
+    RP_CHECK(!std::filesystem::exists(latest), "train",
+             cfg.out << " already holds a run (" << latest
+                     << "); continue it with --resume or choose another --out");
+  }
+  validate(cfg);
+  make_directories(cfg.out);
+  write_file_atomic(cfg.out + "/config.json", to_json(cfg).dump(2) + "\n");
+
+  const std::unique_ptr<Context> ctx = make_context(cfg);
+  const DatasetSplits data = load_dataset(dataset_request(cfg));
+  const NetworkSpec spec = network_spec(cfg, data.train);
+  const std::unique_ptr<Network> net = make_network(spec, ctx->device(), cfg.seed);
+  std::printf("%s: %lld training and %lld test images, %zu classes, %lldx%lld\n",
+              data.train.name.c_str(), static_cast<long long>(data.train.size()),
+              static_cast<long long>(data.test.size()), data.train.classes.size(),
+              static_cast<long long>(spec.image_h), static_cast<long long>(spec.image_w));
+  std::printf("%s width %g: %lld parameters on %s, %d CPU threads, seed %llu\n", spec.arch.c_str(),
+              spec.width, static_cast<long long>(net->parameters().num_parameters()),
+              ctx->device().str().c_str(), ctx->threads(),
+              static_cast<unsigned long long>(cfg.seed));
+  Trainer trainer(*ctx, *net, cfg, to_device(data.train, ctx->device()),
+                  to_device(data.test, ctx->device()));
+  if (resume) {
+    check_dataset_fits(spec, data.test, "train --resume");
+    resume->load_into(*net);
+    resume->load_momentum(trainer.momentum());
+    trainer.state() =
+        TrainState{resume->info().epoch, resume->info().steps, resume->info().best_test_accuracy};
+    std::printf("resuming after epoch %lld of %lld\n", static_cast<long long>(resume->info().epoch),
+                static_cast<long long>(cfg.epochs));
+  } else {
+    std::filesystem::remove(cfg.out + "/metrics.jsonl");  // a fresh run starts its own log
+  }
+  MetricsLog log(cfg.out + "/metrics.jsonl");
+  CheckpointInfo info;
+  info.spec = spec;
+  info.dataset = data.train.name;
+  info.class_names = data.train.classes;
+  info.seed = cfg.seed;
+  info.config = to_json(cfg);
+  trainer.run(
+      [&](EpochMetrics& m, bool best) {
+        log.write(m.to_json());
+        info.epoch = trainer.state().epochs_done;
+        info.steps = trainer.state().steps;
+        info.best_test_accuracy = trainer.state().best_test_accuracy;
+        save_checkpoint(latest, *net, trainer.momentum(), info);
+        if (best) save_checkpoint(cfg.out + "/best.safetensors", *net, trainer.momentum(), info);
+      },
+      !o.quiet);
+  std::printf("best test accuracy %.2f%%; checkpoints, metrics.jsonl and config.json in %s\n",
+              100 * trainer.state().best_test_accuracy, cfg.out.c_str());
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train a ResNet (defaults: the robustness library's CIFAR recipe)");
+  auto o = std::make_shared<TrainOptions>();
+  auto flags = std::make_shared<ConfigFlags>(cmd, o->flags);
+  cmd->add_option("--config", o->config_file,
+                  "JSON file of settings, keys as the flags (flags win)")
+      ->check(CLI::ExistingFile);
+  cmd->add_flag("--resume", o->resume, "Continue the run in --out from its latest checkpoint");
+  cmd->add_flag("--quiet", o->quiet, "No progress lines");
+  cmd->callback([o, flags] { run_train(*o, *flags); });
+}
+
+}  // namespace rp::cli

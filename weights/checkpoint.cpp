@@ -1,0 +1,253 @@
+#include "weights/checkpoint.h"
+
+#include <cstring>
+#include <set>
+#include <sstream>
+
+#include "engine/core/build_info.h"
+#include "engine/core/error.h"
+#include "models/registry.h"
+
+namespace rp {
+namespace {
+
+constexpr const char* kFormat = "robustprior.checkpoint.v1";
+constexpr const char* kBatchesTracked = ".num_batches_tracked";
+
+const char* st_dtype(DType d) {
+  return d == DType::F64 ? "F64" : "F32";
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::vector<std::int64_t> dims(const Shape& s) {
+  return {s.begin(), s.end()};
+}
+
+// Host bytes of a tensor in its own dtype.
+std::string host_bytes(const Tensor& t) {
+  std::string bytes(t.nbytes(), '\0');
+  if (!bytes.empty()) {
+    Tensor::wrap(bytes.data(), t.shape(), t.dtype(), Device::cpu()).copy_from(t);
+  }
+  return bytes;
+}
+
+// Copies a stored tensor into `dst`, converting F32 <-> F64 when they differ.
+void copy_in(const SafetensorsFile& f, const std::string& name, const Tensor& dst) {
+  const SafetensorsTensor& t = f.tensor(name);
+  const std::string op = "checkpoint " + f.path();
+  RP_CHECK(t.dtype == "F32" || t.dtype == "F64", op,
+           "tensor '" << name << "' is " << t.dtype << "; expected F32 or F64");
+  const Shape shape = Shape::from_range(t.shape.begin(), t.shape.end());
+  RP_CHECK(shape == dst.shape(), op,
+           "tensor '" << name << "': expected shape " << dst.shape() << ", found " << shape);
+  const DType stored = t.dtype == "F64" ? DType::F64 : DType::F32;
+  const std::int64_t n = shape.numel();
+  if (stored == dst.dtype()) {
+    dst.copy_from(
+        Tensor::wrap(const_cast<std::uint8_t*>(f.data(name)), shape, stored, Device::cpu()));
+    return;
+  }
+  std::vector<double> v(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (stored == DType::F64) {
+      std::memcpy(&v[static_cast<std::size_t>(i)], f.data(name) + 8 * i, 8);
+    } else {
+      float x;
+      std::memcpy(&x, f.data(name) + 4 * i, 4);
+      v[static_cast<std::size_t>(i)] = static_cast<double>(x);
+    }
+  }
+  if (dst.dtype() == DType::F64) {
+    dst.copy_from(Tensor::from_vector(v, shape));
+  } else {
+    dst.copy_from(Tensor::from_vector(std::vector<float>(v.begin(), v.end()), shape));
+  }
+}
+
+// Typed metadata fields, each failure naming the field.
+struct MetaReader {
+  const std::map<std::string, std::string>& meta;
+  std::string op;
+
+  const std::string& text(const std::string& key) const {
+    const auto it = meta.find(key);
+    RP_CHECK(it != meta.end(), op, "metadata lacks '" << key << "'");
+    return it->second;
+  }
+  nlohmann::json json(const std::string& key) const {
+    try {
+      return nlohmann::json::parse(text(key));
+    } catch (const nlohmann::json::exception&) {
+      RP_FAIL(op, "metadata '" << key << "' is not JSON: '" << text(key) << "'");
+    }
+  }
+  double number(const std::string& key) const {
+    const nlohmann::json v = json(key);
+    RP_CHECK(v.is_number(), op,
+             "metadata '" << key << "': expected a number, found '" << text(key) << "'");
+    return v.get<double>();
+  }
+  std::int64_t integer(const std::string& key) const {
+    const nlohmann::json v = json(key);
+    RP_CHECK(v.is_number_integer(), op,
+             "metadata '" << key << "': expected an integer, found '" << text(key) << "'");
+    return v.get<std::int64_t>();
+  }
+  template <typename T>
+  std::vector<T> list(const std::string& key) const {
+    const nlohmann::json v = json(key);
+    RP_CHECK(v.is_array(), op,
+             "metadata '" << key << "': expected a list, found '" << text(key) << "'");
+    try {
+      return v.get<std::vector<T>>();
+    } catch (const nlohmann::json::exception&) {
+      RP_FAIL(op, "metadata '" << key << "': a list of the wrong type: '" << text(key) << "'");
+    }
+  }
+};
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Network& net, const Tensor& momentum,
+                     const CheckpointInfo& info) {
+  const ParameterStore& store = net.parameters();
+  const NetworkSpec& spec = net.spec();
+  SafetensorsWriter w;
+  const std::string params = host_bytes(store.flat_params());
+  const std::string buffers = host_bytes(store.flat_buffers());
+  const std::size_t elem = dtype_size(store.dtype());
+  for (const ParamEntry& e : store.entries()) {
+    const std::string& block = e.kind == ParamKind::Parameter ? params : buffers;
+    w.add(e.name, st_dtype(store.dtype()), dims(e.shape),
+          block.data() + static_cast<std::size_t>(e.offset) * elem,
+          static_cast<std::size_t>(e.shape.numel()) * elem);
+    if (ends_with(e.name, ".running_mean")) {
+      const std::string bn = e.name.substr(0, e.name.size() - std::strlen(".running_mean"));
+      const std::int64_t tracked = store.batches_tracked;
+      w.add(bn + kBatchesTracked, "I64", {}, &tracked, sizeof tracked);
+    }
+  }
+  if (momentum.defined()) {
+    RP_CHECK(momentum.shape() == store.flat_params().shape() && momentum.dtype() == store.dtype(),
+             "save_checkpoint",
+             "momentum " << momentum.str() << " does not match the parameters "
+                         << store.flat_params().str());
+    const std::string m = host_bytes(momentum);
+    w.add(Checkpoint::kMomentum, st_dtype(store.dtype()), dims(momentum.shape()), m.data(),
+          m.size());
+  }
+  const nlohmann::json image = {spec.channels, spec.image_h, spec.image_w};
+  w.set_metadata("format", kFormat);
+  w.set_metadata("robustprior_version", build_info::kVersion);
+  w.set_metadata("arch", spec.arch);
+  w.set_metadata("width", nlohmann::json(spec.width).dump());
+  w.set_metadata("num_classes", std::to_string(spec.num_classes));
+  w.set_metadata("image_shape", image.dump());
+  w.set_metadata("normalization_mean", nlohmann::json(spec.mean).dump());
+  w.set_metadata("normalization_std", nlohmann::json(spec.std).dump());
+  w.set_metadata("dataset", nlohmann::json(info.dataset).dump());
+  w.set_metadata("class_names", nlohmann::json(info.class_names).dump());
+  w.set_metadata("epoch", std::to_string(info.epoch));
+  w.set_metadata("steps", std::to_string(info.steps));
+  w.set_metadata("best_test_acc", nlohmann::json(info.best_test_accuracy).dump());
+  w.set_metadata("seed", std::to_string(info.seed));
+  w.set_metadata("config", info.config.dump());
+  w.write(path);
+}
+
+Checkpoint Checkpoint::open(const std::string& path) {
+  Checkpoint c;
+  c.file_ = SafetensorsFile::read(path);
+  const std::string op = "checkpoint " + path;
+  const MetaReader m{c.file_.metadata(), op};
+  RP_CHECK(c.file_.metadata().count("format") && m.text("format") == kFormat, op,
+           "not a robustprior checkpoint (metadata 'format' is '"
+               << (c.file_.metadata().count("format") ? m.text("format") : "") << "', expected '"
+               << kFormat << "')");
+  CheckpointInfo& info = c.info_;
+  info.spec.arch = m.text("arch");
+  info.spec.width = m.number("width");
+  info.spec.num_classes = m.integer("num_classes");
+  const std::vector<std::int64_t> image = m.list<std::int64_t>("image_shape");
+  RP_CHECK(image.size() == 3, op, "metadata 'image_shape' must be [C, H, W]");
+  info.spec.channels = image[0];
+  info.spec.image_h = image[1];
+  info.spec.image_w = image[2];
+  info.spec.mean = m.list<double>("normalization_mean");
+  info.spec.std = m.list<double>("normalization_std");
+  info.dataset = m.json("dataset").get<std::string>();
+  info.class_names = m.list<std::string>("class_names");
+  RP_CHECK(static_cast<std::int64_t>(info.class_names.size()) == info.spec.num_classes, op,
+           "metadata lists " << info.class_names.size() << " class names for num_classes "
+                             << info.spec.num_classes);
+  info.epoch = m.integer("epoch");
+  info.steps = m.integer("steps");
+  info.best_test_accuracy = m.number("best_test_acc");
+  info.seed = static_cast<std::uint64_t>(m.integer("seed"));
+  info.config = m.json("config");
+  info.spec.dtype = c.file_.has("linear.weight") && c.file_.tensor("linear.weight").dtype == "F64"
+                        ? DType::F64
+                        : DType::F32;
+  return c;
+}
+
+std::unique_ptr<Network> Checkpoint::load_network(Device device) const {
+  std::unique_ptr<Network> net;
+  try {
+    net = make_network(info_.spec, device, 0);
+  } catch (const Error& e) {
+    RP_FAIL("checkpoint " + path(), "its metadata describes no buildable model: " << e.detail());
+  }
+  load_into(*net);
+  return net;
+}
+
+void Checkpoint::load_into(Network& net) const {
+  const std::string op = "checkpoint " + path();
+  const NetworkSpec& s = net.spec();
+  RP_CHECK(s.arch == info_.spec.arch && s.width == info_.spec.width &&
+               s.num_classes == info_.spec.num_classes,
+           op,
+           "holds a " << info_.spec.arch << " (width " << info_.spec.width << ", "
+                      << info_.spec.num_classes << " classes) but the network is a " << s.arch
+                      << " (width " << s.width << ", " << s.num_classes << " classes)");
+  ParameterStore& store = net.parameters();
+  std::set<std::string> expected;
+  for (std::size_t i = 0; i < store.entries().size(); ++i) {
+    const ParamEntry& e = store.entries()[i];
+    RP_CHECK(file_.has(e.name), op, "lacks tensor '" << e.name << "' (another architecture?)");
+    expected.insert(e.name);
+  }
+  for (const auto& [name, t] : file_.tensors()) {
+    const bool known =
+        expected.count(name) || name == kMomentum || ends_with(name, kBatchesTracked);
+    RP_CHECK(known, op,
+             "holds tensor '" << name << "', which a " << s.arch
+                              << " does not have (another architecture?)");
+  }
+  for (std::size_t i = 0; i < store.entries().size(); ++i) {
+    copy_in(file_, store.entries()[i].name, store.value(i));
+  }
+  store.batches_tracked = 0;
+  for (const auto& [name, t] : file_.tensors()) {
+    if (!ends_with(name, kBatchesTracked)) continue;
+    RP_CHECK(t.dtype == "I64" && t.shape.empty(), op,
+             "tensor '" << name << "' must be an I64 scalar, found " << t.dtype);
+    std::int64_t v = 0;
+    std::memcpy(&v, file_.data(name), sizeof v);
+    store.batches_tracked = v;
+  }
+}
+
+void Checkpoint::load_momentum(const Tensor& momentum) const {
+  RP_CHECK(has_momentum(), "checkpoint " + path(),
+           "holds no optimizer state (not a training checkpoint)");
+  copy_in(file_, kMomentum, momentum);
+}
+
+}  // namespace rp
