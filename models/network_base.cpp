@@ -10,7 +10,8 @@ namespace rp {
 NetworkBase::NetworkBase(NetworkSpec spec) : spec_(std::move(spec)) {
   RP_CHECK(spec_.num_classes >= 1, spec_.arch,
            "num_classes must be >= 1, found " << spec_.num_classes);
-  RP_CHECK(spec_.width > 0, spec_.arch, "width multiplier must be positive, found " << spec_.width);
+  RP_CHECK(spec_.width > 0 && spec_.width <= 64, spec_.arch,
+           "width multiplier must be in (0, 64], found " << spec_.width);
   RP_CHECK(spec_.channels >= 1 && spec_.image_h >= 1 && spec_.image_w >= 1, spec_.arch,
            "bad input shape (" << spec_.channels << ", " << spec_.image_h << ", " << spec_.image_w
                                << ")");
@@ -56,9 +57,10 @@ void NetworkBase::forward(Context& ctx, const Tensor& x, const ForwardOptions& o
   acts_.bind(x.size(0));
   input_ = x;
   bn_mode_ = opt.bn_mode;
-  fake_relu_ = opt.fake_relu;
+  RP_CHECK(!(opt.fake_relu && opt.no_relu), op, "fake_relu and no_relu exclude each other");
+  last_relu_ = opt.no_relu ? LastRelu::Skipped : opt.fake_relu ? LastRelu::Fake : LastRelu::Real;
   normalizer_.forward(ctx, store_, x, acts_[xn_]);
-  body_forward(ctx, acts_[xn_], opt.bn_mode, opt.fake_relu);
+  body_forward(ctx, acts_[xn_], opt.bn_mode, last_relu_);
   global_avg_pool_forward(ctx, acts_[final_], acts_[rep_]);
   if (opt.logits) linear_.forward(ctx, store_, acts_[rep_], acts_[logits_]);
   if (opt.bn_mode == BnMode::Train) ++store_.batches_tracked;
@@ -108,7 +110,7 @@ void NetworkBase::backward_from_representation(Context& ctx, const Tensor& drep,
 }
 
 void NetworkBase::backward_from_pool(Context& ctx, const BackwardOptions& opt) {
-  body_backward(ctx, acts_[xn_], opt.input_grad ? acts_[g_xn_] : Tensor(), bn_mode_, fake_relu_,
+  body_backward(ctx, acts_[xn_], opt.input_grad ? acts_[g_xn_] : Tensor(), bn_mode_, last_relu_,
                 opt);
   if (opt.input_grad) normalizer_.backward(ctx, store_, input_, acts_[g_xn_], acts_[g_x_]);
   have_input_grad_ = opt.input_grad;

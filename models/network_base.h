@@ -47,11 +47,11 @@ class NetworkBase : public Network {
   Shape input_shape() const { return Shape{spec_.channels, spec_.image_h, spec_.image_w}; }
   Handle batched(const Shape& per_example) { return acts_.batched(per_example, spec_.dtype); }
 
-  virtual void body_forward(Context& ctx, const Tensor& xn, BnMode bn, bool fake_relu) = 0;
+  virtual void body_forward(Context& ctx, const Tensor& xn, BnMode bn, LastRelu last) = 0;
   // From the final map's gradient to dxn, the gradient of the normalized input xn (undefined:
   // not wanted).
   virtual void body_backward(Context& ctx, const Tensor& xn, const Tensor& dxn, BnMode bn,
-                             bool fake_relu, const BackwardOptions& opt) = 0;
+                             LastRelu last, const BackwardOptions& opt) = 0;
 
   NetworkSpec spec_;
   ParameterStore store_;
@@ -67,7 +67,8 @@ class NetworkBase : public Network {
   Handle xn_ = 0, g_xn_ = 0, g_x_ = 0, final_ = 0, g_final_ = 0, rep_ = 0, g_rep_ = 0, logits_ = 0;
   Tensor input_;  // the last forward's x, for the normalization's backward
   BnMode bn_mode_ = BnMode::Eval;
-  bool fake_relu_ = false, have_forward_ = false, have_logits_ = false, have_input_grad_ = false;
+  LastRelu last_relu_ = LastRelu::Real;
+  bool have_forward_ = false, have_logits_ = false, have_input_grad_ = false;
 };
 
 }  // namespace rp

@@ -104,7 +104,7 @@ class PreActResNet18 final : public NetworkBase {
   }
 
  protected:
-  void body_forward(Context& ctx, const Tensor& xn, BnMode bn, bool) override {
+  void body_forward(Context& ctx, const Tensor& xn, BnMode bn, LastRelu last) override {
     const ActivationArena& a = acts_;
     conv1_.forward(ctx, store_, xn, a[stem_out_]);
     const Tensor* x = &a[stem_out_];
@@ -113,13 +113,13 @@ class PreActResNet18 final : public NetworkBase {
       x = &a[block.out];
     }
     bn_.forward(ctx, store_, a, *x, a[final_], bn);
-    relu_forward(ctx, a[final_], a[final_]);
+    if (last != LastRelu::Skipped) relu_forward(ctx, a[final_], a[final_]);
   }
 
-  void body_backward(Context& ctx, const Tensor& xn, const Tensor& dxn, BnMode bn, bool fake_relu,
+  void body_backward(Context& ctx, const Tensor& xn, const Tensor& dxn, BnMode bn, LastRelu last,
                      const BackwardOptions& opt) override {
     const ActivationArena& a = acts_;
-    if (fake_relu) {
+    if (last != LastRelu::Real) {
       fake_relu_backward(ctx, a[final_], a[g_final_], a[g_final_], GradMode::Assign);
     } else {
       relu_backward(ctx, a[final_], a[g_final_], a[g_final_], GradMode::Assign);

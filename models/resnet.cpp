@@ -20,10 +20,11 @@ std::int64_t scaled(std::int64_t channels, double width) {
   return c;
 }
 
-// The block's final ReLU: a real one, or fake (identity backward) on the network's last block.
+// The block's final ReLU backward: a real one, or the identity (fake or skipped) on the
+// network's last block.
 void final_relu_backward(Context& ctx, const Tensor& y, const Tensor& dy, const Tensor& dx,
-                         bool fake) {
-  if (fake) {
+                         bool pass_through) {
+  if (pass_through) {
     fake_relu_backward(ctx, y, dy, dx, GradMode::Assign);
   } else {
     relu_backward(ctx, y, dy, dx, GradMode::Assign);
@@ -103,21 +104,23 @@ struct BasicBlock {
     }
   }
 
+  // apply_relu: false for a skipped last ReLU (no_relu).
   void forward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
-               BnMode mode) const {
+               BnMode mode, bool apply_relu) const {
     conv1.forward(ctx, s, x, a[c1]);
     bn1.forward(ctx, s, a, a[c1], a[a1], mode);
     relu_forward(ctx, a[a1], a[a1]);
     conv2.forward(ctx, s, a[a1], a[c2]);
     bn2.forward(ctx, s, a, a[c2], a[b2], mode);
     add_forward(ctx, a[b2], shortcut.forward(ctx, s, a, x, mode), a[out]);
-    relu_forward(ctx, a[out], a[out]);
+    if (apply_relu) relu_forward(ctx, a[out], a[out]);
   }
 
   // From a[g_out] to dx (assigned; undefined: not wanted).
   void backward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
-                const Tensor& dx, BnMode mode, bool fake_relu, const BackwardOptions& opt) const {
-    final_relu_backward(ctx, a[out], a[g_out], a[g_pre], fake_relu);
+                const Tensor& dx, BnMode mode, bool pass_through,
+                const BackwardOptions& opt) const {
+    final_relu_backward(ctx, a[out], a[g_out], a[g_pre], pass_through);
     bn2.backward(ctx, s, a, a[c2], a[g_pre], a[g_c2], mode, opt);
     conv2.backward(ctx, s, a[a1], a[g_c2], a[g_a1], GradMode::Assign, opt);
     relu_backward(ctx, a[a1], a[g_a1], a[g_a1], GradMode::Assign);
@@ -163,8 +166,9 @@ struct Bottleneck {
     for (Handle* h : {&c3, &b3, &out, &g_out, &g_pre, &g_c3}) *h = p.batched(out_shape);
   }
 
+  // apply_relu: false for a skipped last ReLU (no_relu).
   void forward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
-               BnMode mode) const {
+               BnMode mode, bool apply_relu) const {
     conv1.forward(ctx, s, x, a[c1]);
     bn1.forward(ctx, s, a, a[c1], a[a1], mode);
     relu_forward(ctx, a[a1], a[a1]);
@@ -174,12 +178,13 @@ struct Bottleneck {
     conv3.forward(ctx, s, a[a2], a[c3]);
     bn3.forward(ctx, s, a, a[c3], a[b3], mode);
     add_forward(ctx, a[b3], shortcut.forward(ctx, s, a, x, mode), a[out]);
-    relu_forward(ctx, a[out], a[out]);
+    if (apply_relu) relu_forward(ctx, a[out], a[out]);
   }
 
   void backward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
-                const Tensor& dx, BnMode mode, bool fake_relu, const BackwardOptions& opt) const {
-    final_relu_backward(ctx, a[out], a[g_out], a[g_pre], fake_relu);
+                const Tensor& dx, BnMode mode, bool pass_through,
+                const BackwardOptions& opt) const {
+    final_relu_backward(ctx, a[out], a[g_out], a[g_pre], pass_through);
     bn3.backward(ctx, s, a, a[c3], a[g_pre], a[g_c3], mode, opt);
     conv3.backward(ctx, s, a[a2], a[g_c3], a[g_a2], GradMode::Assign, opt);
     relu_backward(ctx, a[a2], a[g_a2], a[g_a2], GradMode::Assign);
@@ -222,26 +227,27 @@ class ResNet final : public NetworkBase {
   }
 
  protected:
-  void body_forward(Context& ctx, const Tensor& xn, BnMode bn, bool) override {
+  void body_forward(Context& ctx, const Tensor& xn, BnMode bn, LastRelu last) override {
     const ActivationArena& a = acts_;
     conv1_.forward(ctx, store_, xn, a[stem_conv_]);
     bn1_.forward(ctx, store_, a, a[stem_conv_], a[stem_out_], bn);
     relu_forward(ctx, a[stem_out_], a[stem_out_]);
     const Tensor* x = &a[stem_out_];
-    for (const Block& block : blocks_) {
-      block.forward(ctx, store_, a, *x, bn);
-      x = &a[block.out];
+    for (std::size_t i = 0; i < blocks_.size(); ++i) {
+      const bool skip = last == LastRelu::Skipped && i + 1 == blocks_.size();
+      blocks_[i].forward(ctx, store_, a, *x, bn, !skip);
+      x = &a[blocks_[i].out];
     }
   }
 
-  void body_backward(Context& ctx, const Tensor& xn, const Tensor& dxn, BnMode bn, bool fake_relu,
+  void body_backward(Context& ctx, const Tensor& xn, const Tensor& dxn, BnMode bn, LastRelu last,
                      const BackwardOptions& opt) override {
     const ActivationArena& a = acts_;
     for (std::size_t i = blocks_.size(); i-- > 0;) {
       const Tensor& x = i == 0 ? a[stem_out_] : a[blocks_[i - 1].out];
       const Tensor& dx = i == 0 ? a[g_stem_] : a[blocks_[i - 1].g_out];
-      const bool fake = fake_relu && i + 1 == blocks_.size();
-      blocks_[i].backward(ctx, store_, a, x, dx, bn, fake, opt);
+      const bool pass = last != LastRelu::Real && i + 1 == blocks_.size();
+      blocks_[i].backward(ctx, store_, a, x, dx, bn, pass, opt);
     }
     relu_backward(ctx, a[stem_out_], a[g_stem_], a[g_stem_], GradMode::Assign);
     bn1_.backward(ctx, store_, a, a[stem_conv_], a[g_stem_], a[g_stem_], bn, opt);

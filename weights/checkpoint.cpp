@@ -15,6 +15,8 @@ constexpr const char* kFormat = "robustprior.checkpoint.v1";
 constexpr const char* kBatchesTracked = ".num_batches_tracked";
 
 const char* st_dtype(DType d) {
+  RP_CHECK(d == DType::F32 || d == DType::F64, "save_checkpoint",
+           "parameters of dtype " << dtype_name(d) << " cannot be saved yet");
   return d == DType::F64 ? "F64" : "F32";
 }
 
@@ -36,8 +38,8 @@ std::string host_bytes(const Tensor& t) {
   return bytes;
 }
 
-// Copies a stored tensor into `dst`, converting F32 <-> F64 when they differ.
-void copy_in(const SafetensorsFile& f, const std::string& name, const Tensor& dst) {
+// Throws unless the stored tensor can be copied into `dst` (F32 or F64, the same shape).
+void check_fits(const SafetensorsFile& f, const std::string& name, const Tensor& dst) {
   const SafetensorsTensor& t = f.tensor(name);
   const std::string op = "checkpoint " + f.path();
   RP_CHECK(t.dtype == "F32" || t.dtype == "F64", op,
@@ -45,6 +47,12 @@ void copy_in(const SafetensorsFile& f, const std::string& name, const Tensor& ds
   const Shape shape = Shape::from_range(t.shape.begin(), t.shape.end());
   RP_CHECK(shape == dst.shape(), op,
            "tensor '" << name << "': expected shape " << dst.shape() << ", found " << shape);
+}
+
+// Copies a stored tensor (checked by check_fits) into `dst`, converting F32 <-> F64.
+void copy_in(const SafetensorsFile& f, const std::string& name, const Tensor& dst) {
+  const SafetensorsTensor& t = f.tensor(name);
+  const Shape shape = dst.shape();
   const DType stored = t.dtype == "F64" ? DType::F64 : DType::F32;
   const std::int64_t n = shape.numel();
   if (stored == dst.dtype()) {
@@ -85,6 +93,12 @@ struct MetaReader {
     } catch (const nlohmann::json::exception&) {
       RP_FAIL(op, "metadata '" << key << "' is not JSON: '" << text(key) << "'");
     }
+  }
+  std::string string(const std::string& key) const {
+    const nlohmann::json v = json(key);
+    RP_CHECK(v.is_string(), op,
+             "metadata '" << key << "': expected a string, found '" << text(key) << "'");
+    return v.get<std::string>();
   }
   double number(const std::string& key) const {
     const nlohmann::json v = json(key);
@@ -156,6 +170,7 @@ void save_checkpoint(const std::string& path, const Network& net, const Tensor& 
   w.set_metadata("steps", std::to_string(info.steps));
   w.set_metadata("best_test_acc", nlohmann::json(info.best_test_accuracy).dump());
   w.set_metadata("seed", std::to_string(info.seed));
+  w.set_metadata("threads", std::to_string(info.threads));
   w.set_metadata("config", info.config.dump());
   w.write(path);
 }
@@ -180,7 +195,7 @@ Checkpoint Checkpoint::open(const std::string& path) {
   info.spec.image_w = image[2];
   info.spec.mean = m.list<double>("normalization_mean");
   info.spec.std = m.list<double>("normalization_std");
-  info.dataset = m.json("dataset").get<std::string>();
+  info.dataset = m.string("dataset");
   info.class_names = m.list<std::string>("class_names");
   RP_CHECK(static_cast<std::int64_t>(info.class_names.size()) == info.spec.num_classes, op,
            "metadata lists " << info.class_names.size() << " class names for num_classes "
@@ -189,6 +204,7 @@ Checkpoint Checkpoint::open(const std::string& path) {
   info.steps = m.integer("steps");
   info.best_test_accuracy = m.number("best_test_acc");
   info.seed = static_cast<std::uint64_t>(m.integer("seed"));
+  info.threads = c.file_.metadata().count("threads") ? m.integer("threads") : 0;
   info.config = m.json("config");
   info.spec.dtype = c.file_.has("linear.weight") && c.file_.tensor("linear.weight").dtype == "F64"
                         ? DType::F64
@@ -230,23 +246,27 @@ void Checkpoint::load_into(Network& net) const {
              "holds tensor '" << name << "', which a " << s.arch
                               << " does not have (another architecture?)");
   }
-  for (std::size_t i = 0; i < store.entries().size(); ++i) {
-    copy_in(file_, store.entries()[i].name, store.value(i));
-  }
-  store.batches_tracked = 0;
+  // Everything is checked before anything is copied: a bad file leaves the network as it was.
+  std::int64_t tracked = 0;
   for (const auto& [name, t] : file_.tensors()) {
     if (!ends_with(name, kBatchesTracked)) continue;
     RP_CHECK(t.dtype == "I64" && t.shape.empty(), op,
              "tensor '" << name << "' must be an I64 scalar, found " << t.dtype);
-    std::int64_t v = 0;
-    std::memcpy(&v, file_.data(name), sizeof v);
-    store.batches_tracked = v;
+    std::memcpy(&tracked, file_.data(name), sizeof tracked);
   }
+  for (std::size_t i = 0; i < store.entries().size(); ++i) {
+    check_fits(file_, store.entries()[i].name, store.value(i));
+  }
+  for (std::size_t i = 0; i < store.entries().size(); ++i) {
+    copy_in(file_, store.entries()[i].name, store.value(i));
+  }
+  store.batches_tracked = tracked;
 }
 
 void Checkpoint::load_momentum(const Tensor& momentum) const {
   RP_CHECK(has_momentum(), "checkpoint " + path(),
            "holds no optimizer state (not a training checkpoint)");
+  check_fits(file_, kMomentum, momentum);
   copy_in(file_, kMomentum, momentum);
 }
 

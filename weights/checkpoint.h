@@ -27,6 +27,7 @@ struct CheckpointInfo {
   std::int64_t steps = 0;
   double best_test_accuracy = -1;
   std::uint64_t seed = 0;
+  std::int64_t threads = 0;  // CPU threads of the run (results are bit-exact for a given count)
   nlohmann::json config = nlohmann::json::object();  // the run's settings
 };
 

@@ -80,8 +80,9 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& nam
     RP_CHECK(value["shape"].is_array(), op, "tensor '" << key << "': shape must be an array");
     std::uint64_t count = 1;
     for (const auto& d : value["shape"]) {
-      RP_CHECK(d.is_number_unsigned() || (d.is_number_integer() && d.get<std::int64_t>() >= 0), op,
-               "tensor '" << key << "': bad extent " << d.dump());
+      RP_CHECK((d.is_number_unsigned() || (d.is_number_integer() && d.get<std::int64_t>() >= 0)) &&
+                   d.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX),
+               op, "tensor '" << key << "': bad extent " << d.dump());
       t.shape.push_back(d.get<std::int64_t>());
       RP_CHECK(!__builtin_mul_overflow(count, d.get<std::uint64_t>(), &count), op,
                "tensor '" << key << "': shape overflows");

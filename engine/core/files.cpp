@@ -1,5 +1,6 @@
 #include "engine/core/files.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +24,19 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+namespace {
+
+// fsync of a path (a file, or a directory to make a rename durable).
+bool sync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::string& bytes) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
@@ -35,11 +49,20 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
       RP_FAIL("write_file", "cannot write " << tmp << " (disk full?)");
     }
   }
+  // The data reaches the disk before the name does, so a crash leaves the old file or the
+  // new one, never an empty one.
+  if (!sync_path(tmp, O_RDONLY)) {
+    const int err = errno;
+    std::remove(tmp.c_str());
+    RP_FAIL("write_file", "cannot sync " << tmp << ": " << std::strerror(err));
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     std::remove(tmp.c_str());
     RP_FAIL("write_file", "cannot rename " << tmp << " to " << path << ": " << std::strerror(err));
   }
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  sync_path(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY);  // best effort: not all filesystems
 }
 
 void make_directories(const std::string& path) {

@@ -33,13 +33,16 @@ std::vector<std::string> read_classes(const std::string& dir) {
   return classes;
 }
 
-void append_batch(const std::string& path, Dataset& d) {
+void append_batch(const std::string& path, std::int64_t expected_records, Dataset& d) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   RP_CHECK(in.good(), "cifar10", "cannot open " << path << " (" << kLayout << ")");
   const auto bytes = static_cast<std::int64_t>(in.tellg());
   RP_CHECK(bytes > 0 && bytes % kRecordBytes == 0, "cifar10",
            path << " is truncated or not CIFAR-10 binary: " << bytes
                 << " bytes is not a whole number of " << kRecordBytes << "-byte records");
+  RP_CHECK(bytes / kRecordBytes == expected_records, "cifar10",
+           path << " holds " << bytes / kRecordBytes << " records, CIFAR-10's files hold "
+                << expected_records << " (truncated?)");
   in.seekg(0);
   std::vector<char> buf(static_cast<std::size_t>(bytes));
   in.read(buf.data(), bytes);
@@ -65,14 +68,15 @@ Dataset empty_split(const std::string& dir, const std::vector<std::string>& clas
 
 }  // namespace
 
-DatasetSplits load_cifar10(const std::string& dir) {
+DatasetSplits load_cifar10(const std::string& dir, const Cifar10Options& opt) {
   const std::vector<std::string> classes = read_classes(dir);
   DatasetSplits s{empty_split(dir, classes), empty_split(dir, classes)};
-  for (int b = 1; b <= 5; ++b) {
-    append_batch(path_in(dir, "data_batch_" + std::to_string(b) + ".bin"), s.train);
+  for (int b = 1; opt.train && b <= 5; ++b) {
+    append_batch(path_in(dir, "data_batch_" + std::to_string(b) + ".bin"), opt.records_per_file,
+                 s.train);
   }
-  append_batch(path_in(dir, "test_batch.bin"), s.test);
-  s.train.validate();
+  append_batch(path_in(dir, "test_batch.bin"), opt.records_per_file, s.test);
+  if (opt.train) s.train.validate();
   s.test.validate();
   return s;
 }

@@ -13,6 +13,13 @@
 
 namespace rp {
 
-DatasetSplits load_cifar10(const std::string& dir);
+struct Cifar10Options {
+  // Every official file holds 10,000 records; a file cut at a record boundary is truncated
+  // too. (Tests write smaller files.)
+  std::int64_t records_per_file = 10000;
+  bool train = true;  // false: the test split only (evaluation)
+};
+
+DatasetSplits load_cifar10(const std::string& dir, const Cifar10Options& opt = {});
 
 }  // namespace rp

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "engine/core/error.h"
@@ -18,6 +19,16 @@ bool is_png(const fs::path& p) {
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return ext == ".png";
+}
+
+// Class names go into checkpoint metadata, which is JSON: they must be valid UTF-8.
+bool is_utf8(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
 }
 
 std::vector<fs::path> sorted(std::vector<fs::path> v) {
@@ -41,7 +52,11 @@ Dataset load_image_folder(const std::string& root) {
   d.source = root;
   std::string first_file;
   for (std::size_t c = 0; c < class_dirs.size(); ++c) {
-    d.classes.push_back(class_dirs[c].filename().string());
+    const std::string name = class_dirs[c].filename().string();
+    RP_CHECK(
+        is_utf8(name), op,
+        "class folder " << class_dirs[c].string() << " has a name that is not UTF-8; rename it");
+    d.classes.push_back(name);
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(class_dirs[c])) {
       if (entry.is_regular_file() && is_png(entry.path())) files.push_back(entry.path());
@@ -75,16 +90,38 @@ Dataset load_image_folder(const std::string& root) {
   return d;
 }
 
-DatasetSplits load_image_folder_splits(const std::string& dir) {
+DatasetSplits load_image_folder_splits(const std::string& dir, bool train_split) {
   const fs::path base(dir);
   const fs::path train = base / "train";
   const fs::path test = fs::is_directory(base / "test") ? base / "test" : base / "val";
-  RP_CHECK(fs::is_directory(train) && fs::is_directory(test), "image_folder",
+  RP_CHECK((fs::is_directory(train) || !train_split) && fs::is_directory(test), "image_folder",
            dir << " needs train/ and test/ (or val/) folders, each root/<class>/*.png");
+  if (!train_split) {
+    DatasetSplits s;
+    s.test = load_image_folder(test.string());
+    s.train.name = s.test.name;
+    s.train.classes = s.test.classes;
+    return s;
+  }
   DatasetSplits s{load_image_folder(train.string()), load_image_folder(test.string())};
-  RP_CHECK(s.train.classes == s.test.classes, "image_folder",
-           train.string() << " and " << test.string() << " have different class folders ("
-                          << s.train.classes.size() << " and " << s.test.classes.size() << ")");
+  if (s.train.classes != s.test.classes) {
+    std::string only_train, only_test;
+    for (const std::string& c : s.train.classes) {
+      if (std::find(s.test.classes.begin(), s.test.classes.end(), c) == s.test.classes.end()) {
+        only_train += " " + c;
+      }
+    }
+    for (const std::string& c : s.test.classes) {
+      if (std::find(s.train.classes.begin(), s.train.classes.end(), c) == s.train.classes.end()) {
+        only_test += " " + c;
+      }
+    }
+    RP_FAIL("image_folder", train.string()
+                                << " and " << test.string()
+                                << " have different class folders: only in train:"
+                                << (only_train.empty() ? " -" : only_train)
+                                << "; only in test:" << (only_test.empty() ? " -" : only_test));
+  }
   RP_CHECK(s.train.height == s.test.height && s.train.width == s.test.width, "image_folder",
            "train images are " << s.train.width << "x" << s.train.height << ", test images "
                                << s.test.width << "x" << s.test.height);

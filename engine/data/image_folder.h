@@ -10,6 +10,7 @@
 namespace rp {
 
 Dataset load_image_folder(const std::string& root);
-DatasetSplits load_image_folder_splits(const std::string& dir);
+// train = false reads the test split only.
+DatasetSplits load_image_folder_splits(const std::string& dir, bool train = true);
 
 }  // namespace rp

@@ -11,12 +11,18 @@ DatasetSplits load_dataset(const DatasetRequest& r) {
   DatasetSplits s;
   if (r.kind == "cifar10") {
     RP_CHECK(!r.dir.empty(), "dataset", "cifar10 needs --data DIR (the binary batches)");
-    s = load_cifar10(r.dir);
+    Cifar10Options opt;
+    opt.train = r.train;
+    s = load_cifar10(r.dir, opt);
   } else if (r.kind == "folder") {
     RP_CHECK(!r.dir.empty(), "dataset", "folder needs --data DIR (with train/ and test/)");
-    s = load_image_folder_splits(r.dir);
+    s = r.train ? load_image_folder_splits(r.dir) : load_image_folder_splits(r.dir, false);
   } else if (r.kind == "synthetic") {
-    s = make_synthetic(SyntheticOptions{r.synthetic_train, r.synthetic_test, 32, r.synthetic_seed});
+    SyntheticOptions opt;
+    opt.train = r.train ? r.synthetic_train : 1;  // one image stands for a split not wanted
+    opt.test = r.synthetic_test;
+    opt.seed = r.synthetic_seed;
+    s = make_synthetic(opt);
   } else {
     RP_FAIL("dataset", "unknown dataset '" << r.kind << "' (cifar10, synthetic, folder)");
   }

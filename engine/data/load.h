@@ -15,6 +15,7 @@ struct DatasetRequest {
   std::int64_t synthetic_train = 5000, synthetic_test = 1000;
   std::uint64_t synthetic_seed = 0;
   std::int64_t train_subset = 0, test_subset = 0;  // 0: all
+  bool train = true;  // false: load the test split only (its train split is left empty)
 };
 
 DatasetSplits load_dataset(const DatasetRequest& r);

@@ -73,10 +73,15 @@ Scene draw_scene(Kind kind, double size, Draws& d) {
   s.gx = std::cos(angle);
   s.gy = std::sin(angle);
   const double bg_lum = (luminance(s.bg0) + luminance(s.bg1)) / 2;
+  // Shapes stand out (contrast >= 0.3); textures are subtler (0.12 to 0.3): a person still
+  // reads them at once, but they are not so loud that small perturbations cannot move a model.
+  const bool texture = kind >= HStripes;
+  const double lo = texture ? 0.12 : 0.3, hi = texture ? 0.3 : 1.0;
   bool found = false;
-  for (int attempt = 0; attempt < 8 && !found; ++attempt) {
+  for (int attempt = 0; attempt < 16 && !found; ++attempt) {
     s.fg = {d.u(), d.u(), d.u()};
-    found = std::abs(luminance(s.fg) - bg_lum) >= 0.3;
+    const double contrast = std::abs(luminance(s.fg) - bg_lum);
+    found = contrast >= lo && contrast <= hi;
   }
   if (!found) s.fg = bg_lum < 0.5 ? Rgb{0.95, 0.95, 0.9} : Rgb{0.05, 0.05, 0.1};
   s.cx = d.in(0.3, 0.7) * size;
@@ -156,7 +161,7 @@ double foreground(const Scene& s, double x, double y) {
 }
 
 void render(std::int64_t index, std::int64_t size, std::uint64_t seed, std::uint64_t split,
-            std::uint8_t* out) {
+            double pattern_amplitude, std::uint8_t* out) {
   Draws d{RngStream{seed, rng_stream(RngPurpose::Synthetic, split),
                     static_cast<std::uint64_t>(index) * kDrawsPerImage}};
   const Scene s = draw_scene(static_cast<Kind>(index % 10), static_cast<double>(size), d);
@@ -164,6 +169,9 @@ void render(std::int64_t index, std::int64_t size, std::uint64_t seed, std::uint
   const double side = static_cast<double>(size);
   const RngStream noise{seed, rng_stream(RngPurpose::Synthetic, 16 + split),
                         static_cast<std::uint64_t>(index * 3 * plane)};
+  // The class's faint pattern: the same signs for every example of the class.
+  const RngStream pattern{
+      seed, rng_stream(RngPurpose::Synthetic, 32 + static_cast<std::uint64_t>(index % 10)), 0};
   for (std::int64_t y = 0; y < size; ++y) {
     for (std::int64_t x = 0; x < size; ++x) {
       const double px = static_cast<double>(x) + 0.5, py = static_cast<double>(y) + 0.5;
@@ -177,7 +185,9 @@ void render(std::int64_t index, std::int64_t size, std::uint64_t seed, std::uint
         const double n =
             (static_cast<double>(rng_uniform(noise, static_cast<std::uint64_t>(k))) - 0.5) *
             (8.0 / 255);
-        const double v = std::clamp(bg * (1 - a) + s.fg[ci] * a + n, 0.0, 1.0);
+        const double sign = rng_uniform(pattern, static_cast<std::uint64_t>(k)) < 0.5f ? -1.0 : 1.0;
+        const double v =
+            std::clamp(bg * (1 - a) + s.fg[ci] * a + n + sign * pattern_amplitude, 0.0, 1.0);
         out[k] = static_cast<std::uint8_t>(std::lround(v * 255));
       }
     }
@@ -193,13 +203,14 @@ Dataset make_split(const SyntheticOptions& opt, std::int64_t count, std::uint64_
   d.height = d.width = opt.size;
   d.images.resize(static_cast<std::size_t>(count * d.image_elements()));
   d.labels.resize(static_cast<std::size_t>(count));
-  cpu::parallel_for(
-      Context::default_threads(), count, 64, [&](std::int64_t b, std::int64_t e, int) {
-        for (std::int64_t i = b; i < e; ++i) {
-          render(i, opt.size, opt.seed, split, d.images.data() + i * d.image_elements());
-          d.labels[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 10);
-        }
-      });
+  cpu::parallel_for(Context::default_threads(), count, 64,
+                    [&](std::int64_t b, std::int64_t e, int) {
+                      for (std::int64_t i = b; i < e; ++i) {
+                        render(i, opt.size, opt.seed, split, opt.pattern_amplitude,
+                               d.images.data() + i * d.image_elements());
+                        d.labels[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 10);
+                      }
+                    });
   return d;
 }
 
@@ -218,6 +229,8 @@ DatasetSplits make_synthetic(const SyntheticOptions& opt) {
                                                                         << opt.test);
   RP_CHECK(opt.size >= 8 && opt.size <= 512, "synthetic",
            "image size must be in [8, 512], found " << opt.size);
+  RP_CHECK(opt.pattern_amplitude >= 0 && opt.pattern_amplitude <= 0.25, "synthetic",
+           "pattern amplitude must be in [0, 0.25], found " << opt.pattern_amplitude);
   return DatasetSplits{make_split(opt, opt.train, 0), make_split(opt, opt.test, 1)};
 }
 

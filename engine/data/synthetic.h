@@ -7,9 +7,16 @@
 //   textures  hstripes, vstripes, diagonal, checker, dots: a random patch (60-100% of each
 //             side) of a pattern with random period and phase
 // Foreground and background colours are random with a minimum luminance contrast; the
-// background is a gentle gradient; uniform pixel noise of +-4/255 is added. Example i has
-// class i % 10; every draw comes from Philox (stream Synthetic/split, offset by example), so
-// example i is the same whatever the split's size.
+// background is a gentle gradient; uniform pixel noise of +-4/255 is added.
+//
+// Each class also carries a faint fixed pattern - +-pattern_amplitude per pixel, a random sign
+// per class, pixel and channel - that no person sees but a network readily uses: the
+// non-robust feature of the paper's argument (Ilyas et al., "Adversarial examples are not
+// bugs, they are features", 2019). A standard model leans on it and falls to small
+// perturbations; a robust model cannot, and learns the shapes a person sees.
+//
+// Example i has class i % 10; every draw comes from Philox (stream Synthetic/split, offset by
+// example), so example i is the same whatever the split's size.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +32,7 @@ struct SyntheticOptions {
   std::int64_t test = 1000;
   std::int64_t size = 32;  // images are size x size
   std::uint64_t seed = 0;
+  double pattern_amplitude = 4.0 / 255;  // 0: no non-robust feature
 };
 
 const std::vector<std::string>& synthetic_classes();

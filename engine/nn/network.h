@@ -39,6 +39,15 @@ struct ForwardOptions {
   BnMode bn_mode = BnMode::Eval;
   bool fake_relu = false;  // the last ReLU passes gradients through (feature visualization)
   bool logits = true;      // false: stop at R(x)
+  bool no_relu = false;    // skip the last ReLU: R(x) pools the pre-activation (the robustness
+                           // library's no_relu); not together with fake_relu
+};
+
+// What the network's last ReLU (the final block's; PreActResNet: after its final BN) does.
+enum class LastRelu {
+  Real,     // ReLU forward and backward
+  Fake,     // ReLU forward, identity backward
+  Skipped,  // identity both ways (no_relu)
 };
 
 class Network {

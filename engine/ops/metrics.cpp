@@ -21,4 +21,19 @@ void count_correct(Context& ctx, const Tensor& logits, const Tensor& labels,
   });
 }
 
+void correct_flags(Context& ctx, const Tensor& logits, const Tensor& labels,
+                   const Tensor& correct) {
+  detail::OpArgs a("correct_flags", ctx);
+  a.batch("logits", logits, 2, "(N, K)");
+  a.typed("labels", labels, DType::I32, Shape{logits.size(0)}, "(N)");
+  a.floating("correct", correct, Shape{logits.size(0)}, "(N)")
+      .distinct("correct", correct, "logits", logits);
+  a.cpu_backend();
+  detail::dispatch_floating(a, [&](auto tag) {
+    using T = decltype(tag);
+    cpu::correct_flags<T>(logits.size(0), logits.size(1), logits.data<T>(),
+                          labels.data<std::int32_t>(), correct.data<T>());
+  });
+}
+
 }  // namespace rp

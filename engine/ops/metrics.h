@@ -8,5 +8,7 @@
 namespace rp {
 
 void count_correct(Context& ctx, const Tensor& logits, const Tensor& labels, const Tensor& correct);
+// correct (N) = 1 where the row's argmax equals the label, else 0.
+void correct_flags(Context& ctx, const Tensor& logits, const Tensor& labels, const Tensor& correct);
 
 }  // namespace rp

@@ -14,6 +14,7 @@ namespace {
 
 template <typename T>
 const char* type_name() {
+  if constexpr (std::is_same_v<T, Amount>) return "a number or a fraction such as 8/255";
   if constexpr (std::is_same_v<T, bool>) return "true or false";
   if constexpr (std::is_same_v<T, std::string>) return "a string";
   if constexpr (std::is_floating_point_v<T>) return "a number";
@@ -22,22 +23,34 @@ const char* type_name() {
 
 template <typename T>
 T read_value(const nlohmann::json& v, const std::string& key, const std::string& source) {
-  const bool ok = [&] {
-    if constexpr (std::is_same_v<T, bool>) return v.is_boolean();
-    if constexpr (std::is_same_v<T, std::string>) return v.is_string();
-    if constexpr (std::is_floating_point_v<T>) return v.is_number();
-    if constexpr (std::is_unsigned_v<T>) return v.is_number_unsigned();
-    return v.is_number_integer();
-  }();
-  RP_CHECK(ok, source, "'" << key << "' must be " << type_name<T>() << ", found " << v.dump());
-  return v.get<T>();
+  if constexpr (std::is_same_v<T, Amount>) {
+    RP_CHECK(v.is_string() || v.is_number(), source,
+             "'" << key << "' must be " << type_name<T>() << ", found " << v.dump());
+    return Amount{v.is_string() ? v.get<std::string>() : v.dump()};
+  } else {
+    const bool ok = [&] {
+      if constexpr (std::is_same_v<T, bool>) return v.is_boolean();
+      if constexpr (std::is_same_v<T, std::string>) return v.is_string();
+      if constexpr (std::is_floating_point_v<T>) return v.is_number();
+      if constexpr (std::is_unsigned_v<T>) return v.is_number_unsigned();
+      return v.is_number_integer();
+    }();
+    RP_CHECK(ok, source, "'" << key << "' must be " << type_name<T>() << ", found " << v.dump());
+    return v.get<T>();
+  }
 }
 
 }  // namespace
 
 nlohmann::json to_json(const TrainConfig& c) {
   nlohmann::json j = nlohmann::json::object();
-  for_each_field(c, [&](const char* key, const auto& v, const char*) { j[key] = v; });
+  for_each_field(c, [&](const char* key, const auto& v, const char*) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(v)>, Amount>) {
+      j[key] = v.text;
+    } else {
+      j[key] = v;
+    }
+  });
   return j;
 }
 
@@ -73,8 +86,7 @@ TrainConfig load_config_file(const std::string& path, TrainConfig base) {
 
 void validate(const TrainConfig& c) {
   const char* op = "config";
-  RP_CHECK(c.width > 0 && std::isfinite(c.width), op,
-           "'width' must be positive, found " << c.width);
+  RP_CHECK(c.width > 0 && c.width <= 64, op, "'width' must be in (0, 64], found " << c.width);
   RP_CHECK(c.dataset == "cifar10" || c.dataset == "synthetic" || c.dataset == "folder", op,
            "'dataset' must be cifar10, synthetic or folder, found '" << c.dataset << "'");
   RP_CHECK(c.dataset == "synthetic" || !c.data.empty(), op,
@@ -99,6 +111,24 @@ void validate(const TrainConfig& c) {
            "'lr-gamma' must be in (0, 1], found " << c.lr_gamma);
   RP_CHECK(c.threads >= 0 && c.threads <= 4096, op, "'threads' must be in [0, 4096]");
   RP_CHECK(!c.out.empty(), op, "'out' must name a directory");
+  RP_CHECK(c.adv == "none" || c.adv == "pgd" || c.adv == "fgsm-rs", op,
+           "'adv' must be none, pgd or fgsm-rs, found '" << c.adv << "'");
+  RP_CHECK(c.constraint == "2" || c.constraint == "inf", op,
+           "'constraint' must be 2 or inf, found '" << c.constraint << "'");
+  const double eps = c.eps.value("config: 'eps'");
+  RP_CHECK(eps >= 0, op, "'eps' must be >= 0, found " << c.eps.text);
+  if (!c.attack_lr.empty()) {
+    RP_CHECK(c.attack_lr.value("config: 'attack-lr'") >= 0, op,
+             "'attack-lr' must be >= 0, found " << c.attack_lr.text);
+  }
+  RP_CHECK(c.attack_steps >= 0, op,
+           "'attack-steps' must be >= 1 (or 0 for the default), found " << c.attack_steps);
+  RP_CHECK(c.adv != "fgsm-rs" || c.constraint == "inf", op,
+           "fgsm-rs is an Linf attack: use --constraint inf");
+  RP_CHECK(c.adv != "fgsm-rs" || c.attack_steps <= 1, op,
+           "fgsm-rs takes one step: leave 'attack-steps' at 0 or 1");
+  RP_CHECK(c.robust_eval_subset >= 0, op, "'robust-eval-subset' must be >= 0");
+  RP_CHECK(c.robust_eval_steps >= 1, op, "'robust-eval-steps' must be >= 1");
   Device::parse(c.device);  // throws with the accepted forms
 }
 

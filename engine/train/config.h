@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/amount.h"
+
 namespace rp {
 
 struct TrainConfig {
@@ -34,6 +36,17 @@ struct TrainConfig {
   std::int64_t lr_step = 50;      // step: epochs between decays
   double lr_gamma = 0.1;          // step: decay factor
   bool augment = true;
+  // Adversarial training: none, pgd (the robustness library's PGD-k) or fgsm-rs (FGSM with a
+  // uniform random start, fast_adversarial's).
+  std::string adv = "none";
+  std::string constraint = "inf";  // 2 or inf
+  Amount eps{"8/255"};
+  Amount attack_lr{""};           // empty: 2.5 eps / steps for pgd, 1.25 eps for fgsm-rs
+  std::int64_t attack_steps = 0;  // 0: 7 for pgd, 1 for fgsm-rs
+  bool random_start = false;      // pgd (fgsm-rs always starts at random)
+  bool use_best = true;           // pgd: keep each example's best iterate (the library's default)
+  std::int64_t robust_eval_subset = 500;  // test images attacked after each epoch (0: none)
+  std::int64_t robust_eval_steps = 10;
   std::uint64_t seed = 0;
   std::string device = "cpu";
   std::int64_t threads = 0;  // CPU threads; 0: all
@@ -63,6 +76,16 @@ void for_each_field(Config& c, F&& f) {
   f("lr-step", c.lr_step, "step schedule: epochs between decays");
   f("lr-gamma", c.lr_gamma, "step schedule: decay factor");
   f("augment", c.augment, "random crop (padding 4) and horizontal flip");
+  f("adv", c.adv, "adversarial training: none, pgd or fgsm-rs");
+  f("constraint", c.constraint, "threat model of the training attack: 2 or inf");
+  f("eps", c.eps, "radius of the threat model, e.g. 0.5 or 8/255");
+  f("attack-lr", c.attack_lr,
+    "attack step size (default: 2.5 eps/steps for pgd, 1.25 eps for fgsm-rs)");
+  f("attack-steps", c.attack_steps, "attack steps (0: 7 for pgd, 1 for fgsm-rs)");
+  f("random-start", c.random_start, "pgd: start from a random point of the ball");
+  f("use-best", c.use_best, "pgd: keep each example's best iterate, not the last");
+  f("robust-eval-subset", c.robust_eval_subset, "test images attacked after each epoch (0: none)");
+  f("robust-eval-steps", c.robust_eval_steps, "PGD steps of that evaluation (step 2.5 eps/steps)");
   f("seed", c.seed, "seed of every random draw: initialization, order, augmentation");
   f("device", c.device, "cpu, cuda or cuda:N");
   f("threads", c.threads, "CPU threads (0: all)");

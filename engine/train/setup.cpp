@@ -35,6 +35,30 @@ std::unique_ptr<Context> make_context(const TrainConfig& c) {
       ContextOptions{Device::parse(c.device), c.seed, static_cast<int>(c.threads)});
 }
 
+AttackParams training_attack(const TrainConfig& c) {
+  AttackParams p;
+  const bool fgsm = c.adv == "fgsm-rs";
+  p.norm = parse_threat_model(c.constraint);
+  p.eps = c.eps.value("config: 'eps'");
+  p.steps = c.attack_steps > 0 ? c.attack_steps : (fgsm ? 1 : 7);
+  p.step = !c.attack_lr.empty() ? c.attack_lr.value("config: 'attack-lr'")
+                                : (fgsm ? 1.25 * p.eps : default_step(p.eps, p.steps));
+  p.random_start = fgsm || c.random_start;
+  p.use_best = !fgsm && c.use_best;
+  validate(p);
+  return p;
+}
+
+AttackParams robust_eval_attack(const TrainConfig& c) {
+  AttackParams p;
+  p.norm = parse_threat_model(c.constraint);
+  p.eps = c.eps.value("config: 'eps'");
+  p.steps = c.robust_eval_steps;
+  p.step = default_step(p.eps, p.steps);
+  validate(p);
+  return p;
+}
+
 void check_dataset_fits(const NetworkSpec& spec, const Dataset& d, const std::string& what) {
   RP_CHECK(static_cast<std::int64_t>(d.classes.size()) == spec.num_classes, what,
            "the model has " << spec.num_classes << " classes but dataset " << d.name << " ("

@@ -6,13 +6,16 @@
 #include <utility>
 #include <vector>
 
+#include "engine/adv/robust_eval.h"
 #include "engine/core/error.h"
+#include "engine/core/rng_streams.h"
 #include "engine/ops/cross_entropy.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/metrics.h"
 #include "engine/ops/sgd.h"
 #include "engine/train/evaluate.h"
 #include "engine/train/progress.h"
+#include "engine/train/setup.h"
 
 namespace rp {
 namespace {
@@ -54,8 +57,7 @@ Trainer::Trainer(Context& ctx, Network& net, const TrainConfig& cfg, DeviceDatas
       schedule_{cfg.schedule, cfg.lr, cfg.epochs, cfg.lr_step, cfg.lr_gamma},
       train_loader_(std::move(train), LoaderOptions{cfg.batch_size, true, cfg.augment, 4, true},
                     cfg.seed),
-      test_loader_(std::move(test), LoaderOptions{eval_batch(cfg), false, false, 4, true},
-                   cfg.seed) {
+      test_loader_(test, LoaderOptions{eval_batch(cfg), false, false, 4, true}, cfg.seed) {
   validate(cfg_);
   const NetworkSpec& s = net.spec();
   const Device dev = ctx.device();
@@ -68,6 +70,13 @@ Trainer::Trainer(Context& ctx, Network& net, const TrainConfig& cfg, DeviceDatas
   dlosses_ = Tensor::empty(Shape{b}, s.dtype, dev);
   dlogits_ = Tensor::empty(Shape{b, s.num_classes}, s.dtype, dev);
   step_stats_ = Tensor::empty(Shape{train_loader_.batches(), 2}, s.dtype, dev);
+  if (cfg_.adv != "none") {
+    train_attack_ = training_attack(cfg_);
+    eval_attack_ = robust_eval_attack(cfg_);
+    attack_ = std::make_unique<PgdAttack>(net_, dev, net_.max_batch());
+    const std::int64_t k = std::min(cfg_.robust_eval_subset, test.size());
+    robust_subset_ = DeviceDataset{test.images.slice(0, k), test.labels.slice(0, k)};
+  }
 }
 
 EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
@@ -79,6 +88,7 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
   std::vector<std::int64_t> sizes;
   std::int64_t images = 0;
   double lr = 0;
+  std::vector<double> step_lr;  // the schedule is known on the host: no device read needed
   // Reads the device-side step statistics of the first `steps` steps; stops at a bad loss.
   auto summarize = [&](std::int64_t steps, double& loss, double& acc) {
     const std::vector<double> stats = host_values(step_stats_.slice(0, steps));
@@ -88,7 +98,9 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
       const double l = stats[static_cast<std::size_t>(2 * i)];
       RP_CHECK(std::isfinite(l), "train",
                "the loss is " << l << " at epoch " << epoch + 1 << ", step " << i + 1 << " of "
-                              << batches << " (learning rate " << lr << "); stopping");
+                              << batches << " (the step before used learning rate "
+                              << (i > 0 ? step_lr[static_cast<std::size_t>(i - 1)] : 0.0)
+                              << "); stopping");
       loss_sum += l * static_cast<double>(sizes[static_cast<std::size_t>(i)]);
       correct += stats[static_cast<std::size_t>(2 * i + 1)];
       seen += sizes[static_cast<std::size_t>(i)];
@@ -102,8 +114,17 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
     const std::int64_t n = train_loader_.load(ctx_, i, x_, y_);
     sizes.push_back(n);
     images += n;
-    const Tensor x = x_.slice(0, n), y = y_.slice(0, n), dlogits = dlogits_.slice(0, n);
-    if (transform_) transform_(ctx_, net_, x, y, epoch, i);
+    const Tensor y = y_.slice(0, n), dlogits = dlogits_.slice(0, n);
+    Tensor x = x_.slice(0, n);
+    if (attack_) {
+      // The stream of epoch e; a batch's draws start at its position in the epoch.
+      CrossEntropyObjective objective(y, false);
+      const auto image = static_cast<std::uint64_t>(x.numel() / n);
+      const RngStream draw{cfg_.seed,
+                           rng_stream(RngPurpose::RandomStart, static_cast<std::uint64_t>(epoch)),
+                           static_cast<std::uint64_t>(i * cfg_.batch_size) * image};
+      x = attack_->run(ctx_, x, objective, train_attack_, draw);
+    }
     net_.forward(ctx_, x, ForwardOptions{BnMode::Train, false, true});
     const Tensor row = step_stats_.slice(i, i + 1).reshape(Shape{2});
     cross_entropy_forward(ctx_, net_.logits(), y, losses_.slice(0, n), row.slice(0, 1));
@@ -112,6 +133,7 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
     cross_entropy_backward(ctx_, net_.logits(), y, dlosses_.slice(0, n), dlogits, GradMode::Assign);
     net_.backward_from_logits(ctx_, dlogits, BackwardOptions{true, GradMode::Assign, false});
     lr = schedule_.at(epoch, i, batches);
+    step_lr.push_back(lr);
     SgdParams step = sgd;
     step.lr = lr;
     sgd_step(ctx_, net_.parameters().flat_params(), net_.parameters().flat_grads(), momentum_,
@@ -132,12 +154,39 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
   const double train_seconds = since(start);
   m.images_per_second = static_cast<double>(images) / train_seconds;
   const EvalResult test = evaluate(ctx_, net_, test_loader_);
+  // The last step's update is only seen here: a diverged model evaluates to a non-finite loss.
+  RP_CHECK(std::isfinite(test.loss), "train",
+           "the test loss is " << test.loss << " after epoch " << epoch + 1
+                               << ": the parameters became non-finite at its last step (learning "
+                                  "rate "
+                               << lr << "); stopping");
   m.test_loss = test.loss;
   m.test_accuracy = test.accuracy;
+  if (attack_) {
+    m.extra["adv"] = cfg_.adv;
+    m.extra["adv_train_loss"] = m.train_loss;
+    m.extra["adv_train_acc"] = m.train_accuracy;
+    if (robust_subset_.size() > 0) {
+      BatchLoader subset(robust_subset_, LoaderOptions{eval_batch(cfg_), false, false, 4, true},
+                         cfg_.seed);
+      // The same draws every epoch: the same question each time.
+      const RngStream draw{cfg_.seed, rng_stream(RngPurpose::RandomStart, 1ull << 40), 0};
+      const RobustResult r = evaluate_robust(ctx_, net_, *attack_, subset, eval_attack_, draw);
+      m.extra["robust_test_loss"] = r.robust_loss;
+      m.extra["robust_test_acc"] = r.robust_accuracy;
+      m.extra["robust_eval_examples"] = r.examples;
+    }
+  }
   m.seconds = since(start);
-  char status[128];
-  std::snprintf(status, sizeof status, "train loss %.4f acc %.2f%%, test loss %.4f acc %.2f%%",
-                m.train_loss, 100 * m.train_accuracy, m.test_loss, 100 * m.test_accuracy);
+  char status[192];
+  const int len = std::snprintf(status, sizeof status,
+                                "%strain loss %.4f acc %.2f%%, test loss %.4f acc %.2f%%",
+                                attack_ ? "adversarial " : "", m.train_loss, 100 * m.train_accuracy,
+                                m.test_loss, 100 * m.test_accuracy);
+  if (m.extra.contains("robust_test_acc") && len > 0 && len < static_cast<int>(sizeof status)) {
+    std::snprintf(status + len, sizeof status - static_cast<std::size_t>(len),
+                  ", robust acc %.2f%%", 100 * m.extra["robust_test_acc"].get<double>());
+  }
   bar.finish(status);
   return m;
 }
@@ -150,8 +199,18 @@ std::vector<double> Trainer::last_epoch_step_losses() const {
 }
 
 void Trainer::run(const EpochHook& after_epoch, bool progress) {
-  for (std::int64_t epoch = state_.epochs_done; epoch < cfg_.epochs; ++epoch) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::int64_t first = state_.epochs_done;
+  for (std::int64_t epoch = first; epoch < cfg_.epochs; ++epoch) {
     EpochMetrics m = train_epoch(epoch, progress);
+    if (progress && epoch + 1 < cfg_.epochs) {
+      const double per_epoch = since(start) / static_cast<double>(epoch + 1 - first);
+      std::fprintf(
+          stderr, "run: %lld/%lld epochs, ETA %s\n", static_cast<long long>(epoch + 1),
+          static_cast<long long>(cfg_.epochs),
+          Progress::format_seconds(per_epoch * static_cast<double>(cfg_.epochs - epoch - 1))
+              .c_str());
+    }
     state_.epochs_done = epoch + 1;
     const bool best = m.test_accuracy > state_.best_test_accuracy;
     if (best) state_.best_test_accuracy = m.test_accuracy;

@@ -2,8 +2,10 @@
 // after every epoch, a progress line, and a hook after each epoch (checkpoints and the metrics
 // log live in the layers above).
 //
-// Each step: gather the batch on the device, forward in train mode, mean cross-entropy,
-// backward to the parameters, one SGD step over the contiguous parameter buffer. Per-step
+// Each step: gather the batch on the device, (adversarial training) replace it by the attack's
+// examples - found with BN in eval mode - forward in train mode, mean cross-entropy, backward
+// to the parameters, one SGD step over the contiguous parameter buffer. Adversarial runs also
+// attack a test subset after each epoch (metrics robust_test_loss / robust_test_acc). Per-step
 // loss and accuracy stay on the device and are read only when the progress line is due or the
 // epoch ends; a non-finite loss then stops the run naming the epoch and step.
 //
@@ -18,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "engine/adv/pgd.h"
 #include "engine/core/context.h"
 #include "engine/data/loader.h"
 #include "engine/nn/network.h"
@@ -56,12 +59,6 @@ class Trainer {
   const LrSchedule& schedule() const { return schedule_; }
   BatchLoader& test_loader() { return test_loader_; }
 
-  // Replaces the clean batch before each step (adversarial training): x is overwritten.
-  using BatchTransform =
-      std::function<void(Context& ctx, Network& net, const Tensor& x, const Tensor& y,
-                         std::int64_t epoch, std::int64_t step)>;
-  void set_batch_transform(BatchTransform t) { transform_ = std::move(t); }
-
   using EpochHook = std::function<void(EpochMetrics& metrics, bool best)>;
   // Trains from state().epochs_done to cfg.epochs.
   void run(const EpochHook& after_epoch, bool progress = true);
@@ -77,7 +74,10 @@ class Trainer {
   TrainState state_;
   Tensor momentum_;
   Tensor x_, y_, losses_, dlosses_, dlogits_, step_stats_;  // planned once
-  BatchTransform transform_;
+  // Adversarial training: the attack on each batch, and the per-epoch robust evaluation.
+  std::unique_ptr<PgdAttack> attack_;
+  AttackParams train_attack_, eval_attack_;
+  DeviceDataset robust_subset_;
 };
 
 }  // namespace rp

@@ -9,6 +9,11 @@
 
 namespace rp::cpu {
 
+// correct[i] = 1 where argmax_k logits[i, k] == labels[i], else 0.
+template <typename T>
+void correct_flags(std::int64_t n, std::int64_t k, const T* logits, const std::int32_t* labels,
+                   T* correct);
+
 template <typename T>
 void count_correct(std::int64_t n, std::int64_t k, const T* logits, const std::int32_t* labels,
                    T* correct);

@@ -41,6 +41,9 @@ void write_cifar_dir(const std::string& dir, int records = 4) {
   meta << "\n";  // a trailing blank line, as the official file has
 }
 
+// The test files hold 4 records each instead of CIFAR-10's 10,000.
+const Cifar10Options kFourRecords{4, true};
+
 std::string error_of(const std::function<void()>& f) {
   try {
     f();
@@ -53,7 +56,7 @@ std::string error_of(const std::function<void()>& f) {
 TEST(Cifar10, ReadsTheBinaryLayout) {
   test::TempDir dir;
   write_cifar_dir(dir.path());
-  const DatasetSplits s = load_cifar10(dir.path());
+  const DatasetSplits s = load_cifar10(dir.path(), kFourRecords);
   EXPECT_EQ(s.train.size(), 20);
   EXPECT_EQ(s.test.size(), 4);
   EXPECT_EQ(s.train.classes, kCifarClasses);
@@ -71,15 +74,19 @@ TEST(Cifar10, RefusesMissingTruncatedAndInconsistentFiles) {
     test::TempDir dir;
     write_cifar_dir(dir.path());
     std::filesystem::remove(dir.file("data_batch_3.bin"));
-    EXPECT_NE(error_of([&] { load_cifar10(dir.path()); }).find("data_batch_3.bin"),
+    EXPECT_NE(error_of([&] { load_cifar10(dir.path(), kFourRecords); }).find("data_batch_3.bin"),
               std::string::npos);
   }
   {
     test::TempDir dir;
     write_cifar_dir(dir.path());
     std::filesystem::resize_file(dir.file("test_batch.bin"), 3073 * 4 - 100);
-    const std::string e = error_of([&] { load_cifar10(dir.path()); });
+    const std::string e = error_of([&] { load_cifar10(dir.path(), kFourRecords); });
     EXPECT_NE(e.find("test_batch.bin is truncated"), std::string::npos) << e;
+    // Cut at a record boundary, too.
+    std::filesystem::resize_file(dir.file("test_batch.bin"), 3073 * 3);
+    const std::string e2 = error_of([&] { load_cifar10(dir.path(), kFourRecords); });
+    EXPECT_NE(e2.find("holds 3 records, CIFAR-10's files hold 4"), std::string::npos) << e2;
   }
   {
     test::TempDir dir;
@@ -88,7 +95,7 @@ TEST(Cifar10, RefusesMissingTruncatedAndInconsistentFiles) {
     f.seekp(3073 * 2);
     f.put(static_cast<char>(12));  // record 2's label
     f.close();
-    const std::string e = error_of([&] { load_cifar10(dir.path()); });
+    const std::string e = error_of([&] { load_cifar10(dir.path(), kFourRecords); });
     EXPECT_NE(e.find("label 12 in record 2"), std::string::npos) << e;
   }
   {
@@ -97,10 +104,12 @@ TEST(Cifar10, RefusesMissingTruncatedAndInconsistentFiles) {
     std::ofstream meta(dir.file("batches.meta.txt"));
     for (int i = 0; i < 9; ++i) meta << kCifarClasses[static_cast<std::size_t>(i)] << "\n";
     meta.close();
-    const std::string e = error_of([&] { load_cifar10(dir.path()); });
+    const std::string e = error_of([&] { load_cifar10(dir.path(), kFourRecords); });
     EXPECT_NE(e.find("lists 9 classes; CIFAR-10 has 10"), std::string::npos) << e;
   }
-  EXPECT_NE(error_of([] { load_cifar10("/no/such/dir"); }).find("/no/such/dir/batches.meta.txt"),
+  EXPECT_NE(error_of([] {
+              load_cifar10("/no/such/dir", kFourRecords);
+            }).find("/no/such/dir/batches.meta.txt"),
             std::string::npos);
 }
 
@@ -164,9 +173,16 @@ TEST(ImageFolder, RefusesMixedSizesEmptyClassesAndMismatchedSplits) {
         std::string::npos);
     std::filesystem::create_directories(dir.file("test/b"));
     write_png(dir.file("test/b/1.png"), 8, 8, 0);
-    EXPECT_NE(
-        error_of([&] { load_image_folder_splits(dir.path()); }).find("different class folders"),
-        std::string::npos);
+    const std::string e = error_of([&] { load_image_folder_splits(dir.path()); });
+    EXPECT_NE(e.find("only in train: a; only in test: b"), std::string::npos) << e;
+  }
+  {
+    test::TempDir dir;
+    const std::string latin1 = dir.file("caf\xe9");  // not UTF-8
+    std::filesystem::create_directories(latin1);
+    write_png(latin1 + "/1.png", 8, 8, 0);
+    EXPECT_NE(error_of([&] { load_image_folder(dir.path()); }).find("is not UTF-8"),
+              std::string::npos);
   }
   {
     test::TempDir dir;
@@ -197,9 +213,11 @@ TEST(Synthetic, ReproducibleBalancedAndIndependentOfTheSplitSize) {
 }
 
 // The stripe classes are what they say: horizontal stripes vary down the columns, vertical
-// stripes along the rows.
+// stripes along the rows (measured without the faint class pattern, which varies both ways).
 TEST(Synthetic, StripesHaveTheirOrientation) {
-  const DatasetSplits s = make_synthetic(SyntheticOptions{100, 10, 32, 0});
+  SyntheticOptions opt{100, 10, 32, 0};
+  opt.pattern_amplitude = 0;
+  const DatasetSplits s = make_synthetic(opt);
   auto variation = [&](std::int64_t i, bool along_rows) {
     double v = 0;
     for (int c = 0; c < 3; ++c) {  // all channels: a random colour pair may differ in one only
@@ -219,6 +237,28 @@ TEST(Synthetic, StripesHaveTheirOrientation) {
   for (std::int64_t i = 6; i < 100; i += 10) {  // vstripes
     EXPECT_GT(variation(i, true), 2 * variation(i, false)) << "example " << i;
   }
+}
+
+// The faint class pattern: +-amplitude per pixel, the same signs throughout a class.
+TEST(Synthetic, ClassPatternIsFaintAndSharedByTheClass) {
+  SyntheticOptions with{40, 10, 32, 5}, without = with;
+  without.pattern_amplitude = 0;
+  const DatasetSplits a = make_synthetic(with), b = make_synthetic(without);
+  auto diff = [&](std::int64_t i, std::int64_t k) {
+    const std::size_t at = static_cast<std::size_t>(i * 3072 + k);
+    return static_cast<int>(a.train.images[at]) - static_cast<int>(b.train.images[at]);
+  };
+  int agree = 0, total = 0;
+  for (std::int64_t k = 0; k < 3072; ++k) {
+    for (std::int64_t i = 0; i < 40; ++i) ASSERT_LE(std::abs(diff(i, k)), 4) << "at most 4/255";
+    // Examples 3 and 13 share a class: where neither is clipped, their shifts agree in sign.
+    if (std::abs(diff(3, k)) >= 3 && std::abs(diff(13, k)) >= 3) {
+      agree += (diff(3, k) > 0) == (diff(13, k) > 0);
+      ++total;
+    }
+  }
+  ASSERT_GT(total, 1000);
+  EXPECT_EQ(agree, total);
 }
 
 TEST(LoadDataset, SubsetsNormalizationAndErrors) {

@@ -91,6 +91,40 @@ TEST(Models, NamesFollowTheRobustnessLibrary) {
   EXPECT_EQ(pre->parameters().find("bn1.weight"), nullptr);                  // no stem BN
 }
 
+// PyTorch registers a module's children in __init__ order and a BatchNorm's weight, bias,
+// running_mean, running_var: the robustness library's ResNet-18 state_dict, written out
+// independently of the model code (the normalizer first, num_batches_tracked aside).
+TEST(Models, EveryResNet18NameInPyTorchsOrder) {
+  std::vector<std::string> expected = {"normalizer.new_mean", "normalizer.new_std", "conv1.weight"};
+  auto bn = [&](const std::string& p) {
+    for (const char* f : {"weight", "bias", "running_mean", "running_var"})
+      expected.push_back(p + "." + f);
+  };
+  bn("bn1");
+  for (int layer = 1; layer <= 4; ++layer) {
+    for (int block = 0; block < 2; ++block) {
+      const std::string p = "layer" + std::to_string(layer) + "." + std::to_string(block);
+      expected.push_back(p + ".conv1.weight");
+      bn(p + ".bn1");
+      expected.push_back(p + ".conv2.weight");
+      bn(p + ".bn2");
+      if (layer > 1 && block == 0) {
+        expected.push_back(p + ".shortcut.0.weight");
+        bn(p + ".shortcut.1");
+      }
+    }
+  }
+  expected.push_back("linear.weight");
+  expected.push_back("linear.bias");
+  NetworkSpec s;
+  s.arch = "resnet18";
+  s.width = 0.25;
+  auto net = make_network(s, Device::cpu(), 0);
+  std::vector<std::string> names;
+  for (const ParamEntry& e : net->parameters().entries()) names.push_back(e.name);
+  EXPECT_EQ(names, expected);
+}
+
 TEST(Models, InitializationIsPyTorchsDefaultAndReproducible) {
   NetworkSpec s;
   s.arch = "resnet18";
@@ -134,7 +168,21 @@ void PrintTo(const GradCase& c, std::ostream* os) {
 
 class ModelGrad : public ::testing::TestWithParam<GradCase> {};
 
+void backward(Network& net, Context& ctx, bool from_representation, const Tensor& r) {
+  const BackwardOptions bwd{true, GradMode::Assign, true};
+  if (from_representation) {
+    net.backward_from_representation(ctx, r, bwd);
+  } else {
+    net.backward_from_logits(ctx, r, bwd);
+  }
+}
+
 // L = sum r . logits (or r . R(x)); dL/dx and dL/dtheta against central differences.
+//
+// Fake-ReLU's backward is by design not the gradient of its forward; it is the gradient of
+// the network without its last ReLU (no_relu), which is a true gradient. So for fake cases the
+// check is: the no_relu network passes finite differences, and fake-ReLU's gradients equal
+// its gradients bit for bit.
 TEST_P(ModelGrad, GradCheckInputAndParameters) {
   const GradCase& c = GetParam();
   Context& ctx = test::cpu_context();
@@ -145,20 +193,37 @@ TEST_P(ModelGrad, GradCheckInputAndParameters) {
   Tensor x = test::random_tensor(Shape{2, 3, hw, hw}, DType::F64, 11, 0.05, 0.95);
   const std::int64_t cols = c.from_representation ? net->representation_size() : 5;
   Tensor r = test::random_tensor(Shape{2, cols}, DType::F64, 12);
-  const ForwardOptions fwd{c.bn, c.fake_relu, !c.from_representation};
+  ForwardOptions fwd{c.bn, false, !c.from_representation, c.fake_relu};  // fake: check no_relu
   auto loss = [&] {
     net->forward(ctx, x, fwd);
     return test::weighted_sum(c.from_representation ? net->representation() : net->logits(), r);
   };
   loss();
-  const BackwardOptions bwd{true, GradMode::Assign, true};
-  if (c.from_representation) {
-    net->backward_from_representation(ctx, r, bwd);
-  } else {
-    net->backward_from_logits(ctx, r, bwd);
-  }
+  backward(*net, ctx, c.from_representation, r);
   const Tensor dx = test::clone(net->input_grad());
   const Tensor dtheta = test::clone(net->parameters().flat_grads());
+  if (c.fake_relu) {
+    ForwardOptions fake = fwd;
+    fake.no_relu = false;
+    fake.fake_relu = true;
+    net->forward(ctx, x, fake);
+    backward(*net, ctx, c.from_representation, r);
+    test::expect_equal_exact(net->input_grad(), dx, "fake-ReLU dx vs no_relu dx");
+    // From the logits, the linear layer's gradient reads R(x) itself, which the last ReLU
+    // changes; every parameter below the pooling must match.
+    const std::int64_t body =
+        c.from_representation ? dtheta.numel() : net->parameters().find("linear.weight")->offset;
+    test::expect_equal_exact(net->parameters().flat_grads().slice(0, body), dtheta.slice(0, body),
+                             "fake-ReLU vs no_relu dtheta");
+    // And it is not the real ReLU's gradient: some unit of the last ReLU is off at random init.
+    net->forward(ctx, x, ForwardOptions{c.bn, false, !c.from_representation});
+    backward(*net, ctx, c.from_representation, r);
+    double diff = 0;
+    for (std::int64_t i = 0; i < dx.numel(); ++i) {
+      diff += std::abs(test::value_at(dx, i) - test::value_at(net->input_grad(), i));
+    }
+    EXPECT_GT(diff, 0.0) << "fake-ReLU changed nothing";
+  }
   // A deep network under train-mode BN is strongly curved: finite differences converge onto
   // the analytic gradient only for small steps (at 1e-6 ResNet-50's are off by 0.1%). At 1e-7
   // the double roundoff of a loss of order 10-100, divided by the step, is ~1e-6: the floor.
@@ -166,36 +231,18 @@ TEST_P(ModelGrad, GradCheckInputAndParameters) {
   tol.step = 1e-7;
   tol.rtol = 1e-5;
   tol.atol = 5e-6;
-  if (!c.fake_relu) {
-    std::mt19937_64 gen(13);
-    std::uniform_int_distribution<std::int64_t> pick_x(0, x.numel() - 1);
-    std::vector<std::int64_t> pixels;
-    for (int i = 0; i < 150; ++i) pixels.push_back(pick_x(gen));
-    test::check_gradient_at(c.name() + " dx", x, dx, pixels, loss, tol);
-    std::uniform_int_distribution<std::int64_t> pick(0, dtheta.numel() - 1);
-    std::vector<std::int64_t> elements;
-    for (int i = 0; i < 150; ++i) elements.push_back(pick(gen));
-    // The last parameters are the linear layer's (unused from R(x)); include the first too.
-    for (std::int64_t i = 0; i < 20; ++i) elements.push_back(i);
-    test::check_gradient_at(c.name() + " dtheta", net->parameters().flat_params(), dtheta, elements,
-                            loss, tol);
-    return;
-  }
-  // Fake-ReLU: the gradient is that of the network without its last ReLU, which no forward
-  // computes; instead check it against the real ReLU's: equal where no unit of the last ReLU
-  // is off, and it must differ somewhere (some unit is off at random init).
-  net->forward(ctx, x, ForwardOptions{c.bn, false, !c.from_representation});
-  if (c.from_representation) {
-    net->backward_from_representation(ctx, r, bwd);
-  } else {
-    net->backward_from_logits(ctx, r, bwd);
-  }
-  double diff = 0;
-  for (std::int64_t i = 0; i < dx.numel(); ++i) {
-    diff += std::abs(test::value_at(dx, i) - test::value_at(net->input_grad(), i));
-  }
-  EXPECT_GT(diff, 0.0) << "fake-ReLU changed nothing";
-  test::expect_all_finite(dx, "fake relu dx");
+  std::mt19937_64 gen(13);
+  std::uniform_int_distribution<std::int64_t> pick_x(0, x.numel() - 1);
+  std::vector<std::int64_t> pixels;
+  for (int i = 0; i < 150; ++i) pixels.push_back(pick_x(gen));
+  test::check_gradient_at(c.name() + " dx", x, dx, pixels, loss, tol);
+  std::uniform_int_distribution<std::int64_t> pick(0, dtheta.numel() - 1);
+  std::vector<std::int64_t> elements;
+  for (int i = 0; i < 150; ++i) elements.push_back(pick(gen));
+  // The last parameters are the linear layer's (unused from R(x)); include the first too.
+  for (std::int64_t i = 0; i < 20; ++i) elements.push_back(i);
+  test::check_gradient_at(c.name() + " dtheta", net->parameters().flat_params(), dtheta, elements,
+                          loss, tol);
 }
 
 std::vector<GradCase> grad_cases() {
@@ -206,6 +253,7 @@ std::vector<GradCase> grad_cases() {
       cases.push_back({arch, bn, false, true});
     }
     cases.push_back({arch, BnMode::Eval, true, true});
+    cases.push_back({arch, BnMode::Train, true, false});
   }
   return cases;
 }

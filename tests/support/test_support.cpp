@@ -6,7 +6,23 @@
 #include <memory>
 #include <random>
 
+#include "engine/core/cuda_runtime.h"
+#include "engine/ops/elementwise.h"
+
 namespace rp::test {
+
+std::string gpu_unavailable_reason() {
+  const CudaRuntimeInfo info = cuda_runtime_info();
+  if (info.devices.empty()) return "no usable CUDA device: " + info.why_none;
+  try {
+    Context gpu(ContextOptions{Device::cuda(0), 0, 1});
+    const Tensor x = Tensor::zeros(Shape{1, 4}, DType::F32, Device::cuda(0));
+    fill(gpu, x, 1.0);
+  } catch (const Error& e) {
+    return std::string("the CUDA backend cannot run these ops yet: ") + e.what();
+  }
+  return "";
+}
 
 Context& cpu_context(int threads) {
   static std::map<int, std::unique_ptr<Context>> contexts;

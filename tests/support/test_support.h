@@ -14,6 +14,10 @@
 
 namespace rp::test {
 
+// Why GPU tests cannot run here, or "" when they can: a CUDA device is visible and the ops
+// have CUDA kernels.
+std::string gpu_unavailable_reason();
+
 // A CPU context with a fixed thread count (2 unless told), so tests exercise the threaded
 // paths on any machine.
 Context& cpu_context(int threads = 2);

@@ -4,12 +4,14 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "tests/support/temp_dir.h"
+#include "weights/safetensors.h"
 
 namespace {
 
@@ -121,6 +123,31 @@ TEST(CliTrain, ConfigFlagsCheckpointsAndEval) {
       << resumed.output;
 }
 
+// Stopped after 2 of 3 epochs and resumed from the CLI, a run ends bit-identical to one that
+// ran straight through (step schedule: the total epoch count does not shape it).
+TEST(CliTrain, ResumeThroughTheCliIsBitExact) {
+  rp::test::TempDir dir;
+  const std::string common = std::string("train ") + kTiny + " --schedule step --lr-step 2";
+  ASSERT_EQ(run(common + " --epochs 3 --out " + dir.file("straight")).exit_code, 0);
+  ASSERT_EQ(run(common + " --epochs 2 --out " + dir.file("resumed")).exit_code, 0);
+  const CliRun r = run("train --resume --epochs 3 --quiet --out " + dir.file("resumed"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("note: resuming with epochs = 3 (the run used 2)"), std::string::npos)
+      << r.output;
+  const auto a = rp::SafetensorsFile::read(dir.file("straight/latest.safetensors"));
+  const auto b = rp::SafetensorsFile::read(dir.file("resumed/latest.safetensors"));
+  ASSERT_EQ(a.tensors().size(), b.tensors().size());
+  for (const auto& [name, t] : a.tensors()) {
+    const auto& u = b.tensor(name);
+    ASSERT_EQ(t.end - t.begin, u.end - u.begin) << name;
+    EXPECT_EQ(std::memcmp(a.data(name), b.data(name), t.end - t.begin), 0) << name;
+  }
+  std::ifstream log(dir.file("resumed/metrics.jsonl"));
+  int lines = 0;
+  for (std::string line; std::getline(log, line);) ++lines;
+  EXPECT_EQ(lines, 3);
+}
+
 TEST(CliTrain, BadInputFailsBeforeAnyWork) {
   rp::test::TempDir dir;
   const std::pair<std::string, std::string> cases[] = {
@@ -141,6 +168,13 @@ TEST(CliTrain, BadInputFailsBeforeAnyWork) {
     EXPECT_NE(r.exit_code, 0) << args;
     EXPECT_NE(r.output.find(expected), std::string::npos) << args << " printed:\n" << r.output;
   }
+  // Nothing was written: the failures came before any output.
+  for (const char* out : {"a", "b", "c", "d", "e"}) {
+    EXPECT_FALSE(std::filesystem::exists(dir.file(out))) << out << " was created";
+  }
+  const CliRun seed = run("train --seed -1 --out " + dir.file("f"));
+  EXPECT_NE(seed.exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("f")));
 }
 
 // A checkpoint evaluated on data with another number of classes is refused by name.

@@ -10,7 +10,14 @@ ConfigFlags::ConfigFlags(CLI::App* cmd, TrainConfig& bound) : bound_(bound) {
     using T = std::decay_t<decltype(v)>;
     const std::string name = std::string("--") + key;
     if constexpr (std::is_same_v<T, bool>) {
-      options_[key] = cmd->add_flag(name + ",!--no-" + key, v, help);
+      const std::string text = std::string(help) + " (default: " + (v ? "on" : "off") + ")";
+      options_[key] = cmd->add_flag(name + ",!--no-" + key, v, text);
+    } else if constexpr (std::is_same_v<T, Amount>) {
+      options_[key] = cmd->add_option(name, v.text, help)->capture_default_str();
+    } else if constexpr (std::is_unsigned_v<T>) {
+      // CLI11 would wrap -1 around to 2^64 - 1.
+      options_[key] =
+          cmd->add_option(name, v, help)->capture_default_str()->check(CLI::NonNegativeNumber);
     } else {
       options_[key] = cmd->add_option(name, v, help)->capture_default_str();
     }
