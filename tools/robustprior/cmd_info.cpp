@@ -35,16 +35,17 @@ nlohmann::json collect() {
   nlohmann::json j;
   j["version"] = bi::kVersion;
   j["git_commit"] = bi::kGitCommit;
-  j["build"] = {{"type", bi::kBuildType},
-                {"compiler", bi::kCxxCompiler},
-                {"cpu_tuning", bi::kNative ? "native" : "generic"},
-                {"eigen", bi::kEigen},
-                {"cuda", bi::kCuda},
-                {"cuda_reason", bi::kCudaReason},
-                {"nvcc", bi::kCudaCompiler},
-                {"cuda_architectures", bi::kCudaArchitectures},
-                {"cudnn_headers", bi::kCudnnHeaders},
-                {"cuda_sync_after_launch", bi::kCudaSyncDebug}};
+  j["build"] = {
+      {"type", bi::kBuildType},
+      {"compiler", bi::kCxxCompiler},
+      {"cpu_target", std::string(bi::kCpuArch).empty() ? "compiler default" : bi::kCpuArch},
+      {"eigen", bi::kEigen},
+      {"cuda", bi::kCuda},
+      {"cuda_reason", bi::kCudaReason},
+      {"nvcc", bi::kCudaCompiler},
+      {"cuda_architectures", bi::kCudaArchitectures},
+      {"cudnn_headers", bi::kCudnnHeaders},
+      {"cuda_sync_after_launch", bi::kCudaSyncDebug}};
   j["cpu"] = {{"threads", Context::default_threads()},
               {"hardware_threads", std::thread::hardware_concurrency()}};
   const CudaRuntimeInfo info = cuda_runtime_info();
@@ -74,7 +75,7 @@ void print_text(const nlohmann::json& j) {
             << " build)\n";
   std::cout << "build\n"
             << "  compiler      " << b["compiler"].get<std::string>() << ", C++17\n"
-            << "  cpu tuning    " << b["cpu_tuning"].get<std::string>() << "\n"
+            << "  cpu target    " << b["cpu_target"].get<std::string>() << "\n"
             << "  eigen         " << b["eigen"].get<std::string>() << "\n"
             << "  cuda backend  ";
   if (b["cuda"].get<bool>()) {
