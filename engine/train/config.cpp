@@ -121,12 +121,10 @@ void validate(const TrainConfig& c) {
     RP_CHECK(c.attack_lr.value("config: 'attack-lr'") >= 0, op,
              "'attack-lr' must be >= 0, found " << c.attack_lr.text);
   }
-  RP_CHECK(c.attack_steps >= 0, op,
-           "'attack-steps' must be >= 1 (or 0 for the default), found " << c.attack_steps);
+  RP_CHECK(c.attack_steps >= 1, op, "'attack-steps' must be >= 1, found " << c.attack_steps);
   RP_CHECK(c.adv != "fgsm-rs" || c.constraint == "inf", op,
            "fgsm-rs is an Linf attack: use --constraint inf");
-  RP_CHECK(c.adv != "fgsm-rs" || c.attack_steps <= 1, op,
-           "fgsm-rs takes one step: leave 'attack-steps' at 0 or 1");
+
   RP_CHECK(c.robust_eval_subset >= 0, op, "'robust-eval-subset' must be >= 0");
   RP_CHECK(c.robust_eval_steps >= 1, op, "'robust-eval-steps' must be >= 1");
   Device::parse(c.device);  // throws with the accepted forms

@@ -42,7 +42,7 @@ struct TrainConfig {
   std::string constraint = "inf";  // 2 or inf
   Amount eps{"8/255"};
   Amount attack_lr{""};           // empty: 2.5 eps / steps for pgd, 1.25 eps for fgsm-rs
-  std::int64_t attack_steps = 0;  // 0: 7 for pgd, 1 for fgsm-rs
+  std::int64_t attack_steps = 7;  // pgd (fgsm-rs takes one step)
   bool random_start = false;      // pgd (fgsm-rs always starts at random)
   bool use_best = true;           // pgd: keep each example's best iterate (the library's default)
   std::int64_t robust_eval_subset = 500;  // test images attacked after each epoch (0: none)
@@ -81,7 +81,7 @@ void for_each_field(Config& c, F&& f) {
   f("eps", c.eps, "radius of the threat model, e.g. 0.5 or 8/255");
   f("attack-lr", c.attack_lr,
     "attack step size (default: 2.5 eps/steps for pgd, 1.25 eps for fgsm-rs)");
-  f("attack-steps", c.attack_steps, "attack steps (0: 7 for pgd, 1 for fgsm-rs)");
+  f("attack-steps", c.attack_steps, "pgd: attack steps (fgsm-rs always takes one)");
   f("random-start", c.random_start, "pgd: start from a random point of the ball");
   f("use-best", c.use_best, "pgd: keep each example's best iterate, not the last");
   f("robust-eval-subset", c.robust_eval_subset, "test images attacked after each epoch (0: none)");

@@ -40,7 +40,7 @@ AttackParams training_attack(const TrainConfig& c) {
   const bool fgsm = c.adv == "fgsm-rs";
   p.norm = parse_threat_model(c.constraint);
   p.eps = c.eps.value("config: 'eps'");
-  p.steps = c.attack_steps > 0 ? c.attack_steps : (fgsm ? 1 : 7);
+  p.steps = fgsm ? 1 : c.attack_steps;
   p.step = !c.attack_lr.empty() ? c.attack_lr.value("config: 'attack-lr'")
                                 : (fgsm ? 1.25 * p.eps : default_step(p.eps, p.steps));
   p.random_start = fgsm || c.random_start;

@@ -16,8 +16,9 @@ DatasetRequest dataset_request(const TrainConfig& c);
 NetworkSpec network_spec(const TrainConfig& c, const Dataset& train);
 std::unique_ptr<Context> make_context(const TrainConfig& c);
 
-// The attack of adversarial training: pgd (steps default 7, step 2.5 eps/steps) or fgsm-rs
-// (one step of 1.25 eps from a uniform random start, the last iterate).
+// The attack of adversarial training: pgd (attack-steps steps of attack-lr, by default
+// 2.5 eps/steps) or fgsm-rs (one step, by default 1.25 eps, from a uniform random start; the
+// last iterate).
 AttackParams training_attack(const TrainConfig& c);
 // The short robust evaluation after each epoch: PGD of robust-eval-steps, step 2.5 eps/steps.
 AttackParams robust_eval_attack(const TrainConfig& c);

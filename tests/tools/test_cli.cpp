@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/data/image_io.h"
 #include "tests/support/temp_dir.h"
 #include "weights/safetensors.h"
 
@@ -202,6 +203,65 @@ TEST(CliEval, RefusesADatasetWithOtherClasses) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("the model has 10 classes but dataset folder"), std::string::npos)
       << r.output;
+}
+
+// eval --adv and attack on a freshly trained checkpoint: numbers, a figure that decodes as a
+// PNG of the layout's size, JSON; and bad attack settings refused before any work.
+TEST(CliAttack, EvalAdvAndAttackFigure) {
+  rp::test::TempDir dir;
+  const std::string out = dir.file("run");
+  ASSERT_EQ(run(std::string("train ") + kTiny + " --epochs 1 --out " + out).exit_code, 0);
+  const std::string ck = out + "/latest.safetensors";
+  const CliRun e =
+      run("eval --checkpoint " + ck + " --adv --eps 8/255 --attack-steps 3 --subset 40 --json " +
+          dir.file("e.json"));
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  std::ifstream ej(dir.file("e.json"));
+  const nlohmann::json j = nlohmann::json::parse(ej);
+  EXPECT_EQ(j.at("examples"), 40);
+  EXPECT_LE(j.at("robust_accuracy").get<double>(), j.at("clean_accuracy").get<double>());
+  EXPECT_NEAR(j.at("attack").at("step").get<double>(), 2.5 * 8 / 255 / 3, 1e-12);  // the default
+
+  const CliRun a = run("attack --checkpoint " + ck + " --images 0,3,5 --attack-steps 3 --out " +
+                       dir.file("fig.png"));
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  const rp::Image png = rp::load_png(dir.file("fig.png"));
+  EXPECT_GT(png.width, 3 * 96);   // three columns of 32x32 images at scale 3
+  EXPECT_GT(png.height, 3 * 96);  // clean, perturbation, adversarial
+  std::ifstream aj(dir.file("fig.json"));
+  const nlohmann::json numbers = nlohmann::json::parse(aj);
+  ASSERT_EQ(numbers.at("images").size(), 3u);
+  EXPECT_EQ(numbers.at("images")[1].at("index"), 3);
+  EXPECT_LE(numbers.at("images")[0].at("perturbation_linf").get<double>(), 8.0 / 255 + 1e-6);
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"--eps -1", "--eps must be >= 0"},
+      {"--eps nan", "--eps"},
+      {"--eps 8/0", "division by zero"},
+      {"--eps abc", "'abc'"},
+      {"--attack-lr -0.1", "--attack-lr must be >= 0"},
+      {"--attack-steps 0", "--attack-steps must be >= 1"},
+      {"--restarts 0", "--restarts must be >= 1"},
+      {"--constraint 3", "unknown constraint '3'"},
+      {"--targeted", "a targeted attack needs a target"},
+      {"--target 10", "class 10 is outside the model's 10 classes"},
+      {"--target giraffe", "'giraffe' is neither a class name nor an index"},
+      {"--images 0,99999", "image 99999 is outside"},
+  };
+  for (const auto& [args, expected] : bad) {
+    const CliRun r =
+        run("attack --checkpoint " + ck + " " + args + " --out " + dir.file("bad.png"));
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.output.find(expected), std::string::npos) << args << " printed:\n" << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("bad.png"))) << args;
+  }
+  const CliRun adv =
+      run(std::string("train ") + kTiny + " --adv pgd --eps -8/255 --out " + dir.file("x"));
+  EXPECT_NE(adv.exit_code, 0);
+  EXPECT_NE(adv.output.find("'eps' must be >= 0"), std::string::npos) << adv.output;
+  const CliRun fgsm =
+      run(std::string("train ") + kTiny + " --adv fgsm-rs --constraint 2 --out " + dir.file("y"));
+  EXPECT_NE(fgsm.output.find("fgsm-rs is an Linf attack"), std::string::npos) << fgsm.output;
 }
 
 }  // namespace

@@ -72,6 +72,9 @@ void run_train(const TrainOptions& o, const ConfigFlags& flags) {
                      << "); continue it with --resume or choose another --out");
   }
   validate(cfg);
+  if (cfg.adv == "fgsm-rs" && flags.given().contains("attack-steps")) {
+    std::fprintf(stderr, "note: fgsm-rs takes one step; --attack-steps is not used\n");
+  }
 
   // Everything that can fail on bad input happens before anything is written.
   const std::unique_ptr<Context> ctx = make_context(cfg);

@@ -10,5 +10,6 @@ namespace rp::cli {
 void add_info_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_attack_command(CLI::App& app);
 
 }  // namespace rp::cli

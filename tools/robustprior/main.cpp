@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   rp::cli::add_info_command(app);
   rp::cli::add_train_command(app);
   rp::cli::add_eval_command(app);
+  rp::cli::add_attack_command(app);
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {
