@@ -32,6 +32,37 @@ CliRun run(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
+// A 1x1 white PNG, written byte for byte.
+void write_tiny_png(const std::string& path) {
+  const unsigned char png[] = {
+      0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+      0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00,
+      0x00, 0x90, 0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x08,
+      0xd7, 0x63, 0xf8, 0xff, 0xff, 0x3f, 0x00, 0x05, 0xfe, 0x02, 0xfe, 0xdc, 0xcc, 0x59,
+      0xe7, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(png), sizeof png);
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+// A manifest's figure decodes as a PNG of the size it states, and every raw image as a PNG of
+// the data's size.
+void expect_outputs_decode(const std::string& dir, const nlohmann::json& manifest) {
+  const nlohmann::json& files = manifest.at("files");
+  const rp::Image fig = rp::load_png(dir + "/" + files.at("figure").get<std::string>());
+  EXPECT_EQ(fig.width, files.at("figure_size")[0].get<std::int64_t>());
+  EXPECT_EQ(fig.height, files.at("figure_size")[1].get<std::int64_t>());
+  ASSERT_FALSE(files.at("images").empty());
+  for (const auto& f : files.at("images")) {
+    const rp::Image img = rp::load_png(dir + "/" + f.get<std::string>());
+    EXPECT_EQ(img.width, 32);
+    EXPECT_EQ(img.height, 32);
+  }
+}
+
 TEST(Cli, InfoPrintsBuildThreadsAndDevices) {
   const CliRun r = run("info");
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -186,16 +217,7 @@ TEST(CliEval, RefusesADatasetWithOtherClasses) {
   for (const char* split : {"train", "test"}) {
     for (const char* cls : {"cats", "dogs"}) {
       std::filesystem::create_directories(dir.file(std::string("folder/") + split + "/" + cls));
-      // A 1x1 white PNG, written byte for byte.
-      const unsigned char png[] = {
-          0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
-          0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00,
-          0x00, 0x90, 0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x08,
-          0xd7, 0x63, 0xf8, 0xff, 0xff, 0x3f, 0x00, 0x05, 0xfe, 0x02, 0xfe, 0xdc, 0xcc, 0x59,
-          0xe7, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
-      std::ofstream(dir.file(std::string("folder/") + split + "/" + cls + "/1.png"),
-                    std::ios::binary)
-          .write(reinterpret_cast<const char*>(png), sizeof png);
+      write_tiny_png(dir.file(std::string("folder/") + split + "/" + cls + "/1.png"));
     }
   }
   const CliRun r = run("eval --checkpoint " + out + "/latest.safetensors --dataset folder --data " +
@@ -262,6 +284,164 @@ TEST(CliAttack, EvalAdvAndAttackFigure) {
   const CliRun fgsm =
       run(std::string("train ") + kTiny + " --adv fgsm-rs --constraint 2 --out " + dir.file("y"));
   EXPECT_NE(fgsm.output.find("fgsm-rs is an Linf attack"), std::string::npos) << fgsm.output;
+}
+
+// Each experiment command on a freshly trained tiny checkpoint (as both models): a complete
+// manifest, a figure and raw images that decode, and metrics for both models.
+TEST(CliExperiments, EachCommandWritesFigureImagesAndManifest) {
+  rp::test::TempDir dir;
+  const std::string out = dir.file("run");
+  ASSERT_EQ(run(std::string("train ") + kTiny + " --epochs 1 --out " + out).exit_code, 0);
+  const std::string ck = out + "/latest.safetensors";
+  const std::string models = " --robust " + ck + " --standard " + ck + " --quiet";
+  struct Case {
+    std::string args, manifest;
+    std::vector<std::string> metrics;
+  };
+  const Case cases[] = {
+      {"invert --count 3 --iterations 4",
+       "invert",
+       {"representation_distance", "pixel_distance", "classified_as_target"}},
+      {"interpolate --count 1 --frames 4 --iterations 4",
+       "interpolate",
+       {"path_step", "blend_step", "representation_distance"}},
+      {"visualize --count 1 --noise-seeds 1 --random-coordinates 2 --iterations 4 "
+       "--max-iterations 4 --top 2",
+       "visualize",
+       {"value_before", "value_after", "pixel_moved"}},
+      {"visualize --count 1 --noise-seeds 0 --coordinates 1 --iterations 2 --max-coordinates 3 "
+       "--max-iterations 4 --top 2",
+       "maximizing",
+       {"value_before", "value_after", "pixel_moved", "ranked_images"}},
+      {"manipulate --count 3 --feature-class ring --feature-count 5 --iterations 4",
+       "manipulate",
+       {"coordinate", "value_before", "value_after", "pixel_moved"}},
+  };
+  for (const Case& c : cases) {
+    const std::string where = dir.file(c.manifest);
+    const CliRun r = run(c.args + models + " --out " + where);
+    ASSERT_EQ(r.exit_code, 0) << c.args << "\n" << r.output;
+    const nlohmann::json m = read_json(where + "/" + c.manifest + ".json");
+    for (const char* key : {"experiment", "title", "caption", "models", "data", "seed", "summary",
+                            "seconds", "files", "parameters", "metrics"}) {
+      EXPECT_TRUE(m.contains(key)) << c.manifest << " lacks " << key;
+    }
+    EXPECT_EQ(m.at("experiment"), c.manifest);
+    ASSERT_EQ(m.at("models").size(), 2u);
+    EXPECT_EQ(m.at("models")[0].at("checkpoint"), ck);
+    EXPECT_EQ(m.at("models")[0].at("info").at("arch"), "resnet18");
+    EXPECT_EQ(m.at("parameters").at("attack").at("constraint"), "2");
+    for (const char* role : {"robust", "standard"}) {
+      for (const std::string& metric : c.metrics) {
+        EXPECT_TRUE(m.at("metrics").at(role).contains(metric))
+            << c.manifest << ": " << role << " lacks " << metric;
+      }
+      EXPECT_GT(m.at("metrics").at(role).at("timing").at("iterations_per_s").get<double>(), 0);
+    }
+    expect_outputs_decode(where, m);
+  }
+  // The parameters given are the parameters recorded.
+  const nlohmann::json inv = read_json(dir.file("invert") + "/invert.json");
+  EXPECT_EQ(inv.at("parameters").at("attack").at("iterations"), 4);
+  EXPECT_EQ(inv.at("parameters").at("attack").at("eps"), 1000);
+  EXPECT_EQ(inv.at("parameters").at("attack").at("step"), 1);
+  EXPECT_EQ(inv.at("images").at("targets").size(), 3u);
+  const nlohmann::json man = read_json(dir.file("manipulate") + "/manipulate.json");
+  EXPECT_EQ(man.at("parameters").at("tau"), 1);
+  EXPECT_EQ(man.at("parameters").at("attack").at("use_best"), true);
+  EXPECT_EQ(man.at("feature_sources").size(), 5u);
+}
+
+// Bad arguments: a clear error, a non-zero exit, and nothing written.
+TEST(CliExperiments, BadArgumentsFailBeforeAnyWork) {
+  rp::test::TempDir dir;
+  const std::string out = dir.file("run");
+  ASSERT_EQ(run(std::string("train ") + kTiny + " --epochs 1 --out " + out).exit_code, 0);
+  const std::string ck = out + "/latest.safetensors";
+  // A folder of the synthetic classes' names (a different dataset; a folder's classes are in
+  // alphabetical order) and one of two classes.
+  for (const char* split : {"train", "test"}) {
+    for (const char* cls : {"disk", "ring", "square", "triangle", "cross", "hstripes", "vstripes",
+                            "diagonal", "checker", "dots"}) {
+      std::filesystem::create_directories(dir.file(std::string("same/") + split + "/" + cls));
+      write_tiny_png(dir.file(std::string("same/") + split + "/" + cls + "/1.png"));
+    }
+    for (const char* cls : {"cats", "dogs"}) {
+      std::filesystem::create_directories(dir.file(std::string("two/") + split + "/" + cls));
+      write_tiny_png(dir.file(std::string("two/") + split + "/" + cls + "/1.png"));
+    }
+  }
+  const std::string robust = " --robust " + ck;
+  const std::pair<std::string, std::string> bad[] = {
+      {"visualize" + robust + " --coordinates 3,999", "coordinate 999 is outside the robust"},
+      {"visualize" + robust + " --max-coordinates 64", "coordinate 64 is outside"},
+      {"manipulate" + robust + " --coordinate 32", "coordinate 32 is outside"},
+      {"invert" + robust + " --iterations 0", "--iterations must be >= 1"},
+      {"interpolate" + robust + " --iterations 0", "--iterations must be >= 1"},
+      {"visualize" + robust + " --max-iterations 0", "--max-iterations must be >= 1"},
+      {"manipulate" + robust + " --step 0", "--step must be > 0"},
+      {"invert" + robust + " --eps -3", "--eps must be >= 0"},
+      {"invert --robust " + dir.file("missing.safetensors"), "missing.safetensors"},
+      {"invert", "give a model"},
+      {"invert" + robust + " --images 0,5000", "image 5000 is outside the test split"},
+      {"interpolate" + robust + " --pairs 0:1,2", "expected pairs LEFT:RIGHT"},
+      {"manipulate" + robust + " --feature-class giraffe", "'giraffe' is neither a class"},
+      {"manipulate" + robust + " --coordinate 1 --feature-class ring",
+       "choose the feature one way"},
+      {"invert" + robust + " --dataset folder --data " + dir.file("two"),
+       "but the data has 2 [\"cats\",\"dogs\"]"},
+      {"invert" + robust + " --dataset folder --data " + dir.file("same"),
+       "but the data has 10 [\"checker\""},  // the same names, another order
+      {"demo --checkpoints " + ck, "--checkpoints: expected ROBUST.safetensors,STANDARD"},
+      {"demo --checkpoints " + ck + "," + dir.file("nope.safetensors"), "no checkpoint file at"},
+      {"demo --data cifar10:" + dir.file("nowhere"), "--data: no directory at"},
+      {"demo --data imagenet", "expected synthetic, cifar10:DIR or folder:DIR"},
+      {"demo --size huge", "--size"},
+  };
+  for (const auto& [args, expected] : bad) {
+    const std::string where = dir.file("out");
+    const CliRun r = run(args + " --out " + where);
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.output.find(expected), std::string::npos) << args << " printed:\n" << r.output;
+    EXPECT_FALSE(std::filesystem::exists(where)) << args << " wrote " << where;
+  }
+}
+
+// The main job at its smallest size: both models trained, every experiment run for both, the
+// index linking every figure.
+TEST(CliDemo, TinyDemoWritesEveryFigureAndTheIndex) {
+  rp::test::TempDir dir;
+  const std::string out = dir.file("demo");
+  const CliRun r = run("demo --size tiny --quiet --out " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("inversions, mean pixel L2 to their targets"), std::string::npos)
+      << r.output;
+  std::ifstream in(out + "/index.html");
+  std::string html;
+  for (std::string line; std::getline(in, line);) html += line + "\n";
+  for (const char* name : {"invert", "interpolate", "visualize", "maximizing", "manipulate"}) {
+    const nlohmann::json m = read_json(out + "/" + name + ".json");
+    expect_outputs_decode(out, m);
+    EXPECT_NE(html.find(std::string("src=\"") + name + ".png\""), std::string::npos) << name;
+    EXPECT_NE(html.find(std::string("href=\"") + name + ".json\""), std::string::npos) << name;
+    ASSERT_EQ(m.at("models").size(), 2u);
+    EXPECT_EQ(m.at("models")[0].at("role"), "robust");
+    EXPECT_EQ(m.at("models")[1].at("role"), "standard");
+  }
+  EXPECT_TRUE(std::filesystem::exists(out + "/models/robust/latest.safetensors"));
+  EXPECT_TRUE(std::filesystem::exists(out + "/models/standard/latest.safetensors"));
+  // The robust run is adversarially trained at L2 eps 0.5.
+  const nlohmann::json cfg = read_json(out + "/models/robust/config.json");
+  EXPECT_EQ(cfg.at("adv"), "pgd");
+  EXPECT_EQ(cfg.at("constraint"), "2");
+  EXPECT_EQ(cfg.at("eps"), "0.5");
+  // --checkpoints skips training and reuses them.
+  const CliRun again =
+      run("demo --size tiny --quiet --out " + dir.file("again") + " --checkpoints " + out +
+          "/models/robust/latest.safetensors," + out + "/models/standard/latest.safetensors");
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("again/models")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("again/index.html")));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "engine/figures/grid.h"
 #include "tools/robustprior/checkpoint_session.h"
 #include "tools/robustprior/commands.h"
+#include "tools/robustprior/list_flags.h"
 
 namespace rp::cli {
 namespace {
@@ -35,20 +36,10 @@ struct AttackOptions {
 std::vector<std::int64_t> chosen_images(const AttackOptions& o, std::int64_t available) {
   std::vector<std::int64_t> idx;
   if (!o.images.empty()) {
-    std::stringstream list(o.images);
-    for (std::string item; std::getline(list, item, ',');) {
-      std::size_t used = 0;
-      long long v = -1;
-      try {
-        v = std::stoll(item, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      RP_CHECK(used == item.size() && !item.empty(), "attack",
-               "--images: expected comma-separated indices, found '" << item << "'");
-      RP_CHECK(v >= 0 && v < available, "attack",
+    idx = parse_indices(o.images, "attack", "--images");
+    for (std::int64_t v : idx) {
+      RP_CHECK(v < available, "attack",
                "--images: image " << v << " is outside the split's " << available << " images");
-      idx.push_back(v);
     }
   } else {
     RP_CHECK(o.count >= 1, "attack", "--count must be >= 1, found " << o.count);
@@ -57,25 +48,6 @@ std::vector<std::int64_t> chosen_images(const AttackOptions& o, std::int64_t ava
   RP_CHECK(!idx.empty() && idx.size() <= 256, "attack",
            "choose 1 to 256 images, found " << idx.size());
   return idx;
-}
-
-// A class given by name or index, checked against the model's classes.
-std::int32_t class_index(const std::string& text, const std::vector<std::string>& classes) {
-  for (std::size_t i = 0; i < classes.size(); ++i) {
-    if (classes[i] == text) return static_cast<std::int32_t>(i);
-  }
-  std::size_t used = 0;
-  long long v = -1;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  RP_CHECK(used == text.size() && !text.empty(), "attack",
-           "--target: '" << text << "' is neither a class name nor an index");
-  RP_CHECK(v >= 0 && v < static_cast<long long>(classes.size()), "attack",
-           "--target: class " << v << " is outside the model's " << classes.size() << " classes");
-  return static_cast<std::int32_t>(v);
 }
 
 std::vector<float> host_floats(const Tensor& t) {
@@ -117,7 +89,7 @@ void run_attack(const AttackOptions& o) {
   CheckpointSession s = open_session(o.session, "attack");
   const std::vector<std::string>& classes = s.checkpoint->info().class_names;
   const bool targeted = !o.target.empty();
-  const std::int32_t target = targeted ? class_index(o.target, classes) : -1;
+  const std::int32_t target = targeted ? class_index(o.target, classes, "attack", "--target") : -1;
   const std::vector<std::int64_t> idx = chosen_images(o, s.split.size());
   const std::int64_t n = static_cast<std::int64_t>(idx.size());
   const NetworkSpec& spec = s.net->spec();

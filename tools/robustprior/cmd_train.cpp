@@ -4,20 +4,16 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "engine/core/error.h"
 #include "engine/core/files.h"
-#include "engine/train/metrics_log.h"
 #include "engine/train/setup.h"
-#include "engine/train/trainer.h"
-#include "models/registry.h"
 #include "tools/robustprior/commands.h"
 #include "tools/robustprior/config_flags.h"
+#include "tools/robustprior/training_run.h"
 #include "weights/checkpoint.h"
 
 namespace rp::cli {
@@ -29,23 +25,6 @@ struct TrainOptions {
   bool resume = false;
   bool quiet = false;
 };
-
-// Keeps the metrics lines of epochs a checkpoint holds: after a crash between the checkpoint
-// and the log (or the other way round) the resumed run neither repeats nor skips an epoch.
-void trim_metrics(const std::string& path, std::int64_t epochs_done) {
-  if (!std::filesystem::exists(path)) return;
-  std::ifstream in(path);
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    try {
-      if (nlohmann::json::parse(line).at("epoch").get<std::int64_t>() <= epochs_done)
-        kept += line + "\n";
-    } catch (const nlohmann::json::exception&) {
-      // a torn last line from a crash: dropped
-    }
-  }
-  write_file_atomic(path, kept);
-}
 
 void run_train(const TrainOptions& o, const ConfigFlags& flags) {
   TrainConfig cfg = effective_config(TrainConfig{}, o.config_file, flags);
@@ -76,70 +55,7 @@ void run_train(const TrainOptions& o, const ConfigFlags& flags) {
     std::fprintf(stderr, "note: fgsm-rs takes one step; --attack-steps is not used\n");
   }
 
-  // Everything that can fail on bad input happens before anything is written.
-  const std::unique_ptr<Context> ctx = make_context(cfg);
-  const DatasetSplits data = load_dataset(dataset_request(cfg));
-  const NetworkSpec spec = network_spec(cfg, data.train);
-  const std::unique_ptr<Network> net = make_network(spec, ctx->device(), cfg.seed);
-  Trainer trainer(*ctx, *net, cfg, to_device(data.train, ctx->device()),
-                  to_device(data.test, ctx->device()));
-  if (resume) {
-    check_dataset_fits(spec, data.test, "train --resume");
-    resume->load_into(*net);
-    resume->load_momentum(trainer.momentum());
-    trainer.state() =
-        TrainState{resume->info().epoch, resume->info().steps, resume->info().best_test_accuracy};
-    if (resume->info().threads != 0 && resume->info().threads != ctx->threads()) {
-      std::fprintf(stderr,
-                   "note: resuming on %d CPU threads where the run used %lld: the result will "
-                   "match an uninterrupted run to rounding, not bit for bit\n",
-                   ctx->threads(), static_cast<long long>(resume->info().threads));
-    }
-  }
-
-  make_directories(cfg.out);
-  write_file_atomic(cfg.out + "/config.json", to_json(cfg).dump(2) + "\n");
-  const std::string metrics = cfg.out + "/metrics.jsonl";
-  if (resume) {
-    trim_metrics(metrics, resume->info().epoch);
-  } else {
-    std::filesystem::remove(metrics);  // a fresh run starts its own log
-  }
-  std::printf("%s: %lld training and %lld test images, %zu classes, %lldx%lld\n",
-              data.train.name.c_str(), static_cast<long long>(data.train.size()),
-              static_cast<long long>(data.test.size()), data.train.classes.size(),
-              static_cast<long long>(spec.image_h), static_cast<long long>(spec.image_w));
-  std::printf(
-      "%s width %g: %lld parameters on %s, %d CPU threads, seed %llu%s\n", spec.arch.c_str(),
-      spec.width, static_cast<long long>(net->parameters().num_parameters()),
-      ctx->device().str().c_str(), ctx->threads(), static_cast<unsigned long long>(cfg.seed),
-      cfg.adv == "none" ? "" : (", adversarial training: " + cfg.adv).c_str());
-  if (resume) {
-    std::printf("resuming after epoch %lld of %lld\n", static_cast<long long>(resume->info().epoch),
-                static_cast<long long>(cfg.epochs));
-  }
-  MetricsLog log(metrics);
-  CheckpointInfo info;
-  info.spec = spec;
-  info.dataset = data.train.name;
-  info.class_names = data.train.classes;
-  info.seed = cfg.seed;
-  info.threads = ctx->threads();
-  info.config = to_json(cfg);
-  trainer.run(
-      [&](EpochMetrics& m, bool best) {
-        info.epoch = trainer.state().epochs_done;
-        info.steps = trainer.state().steps;
-        info.best_test_accuracy = trainer.state().best_test_accuracy;
-        // best before latest: a crash in between leaves latest one epoch behind, never best
-        // behind latest's record of it.
-        if (best) save_checkpoint(cfg.out + "/best.safetensors", *net, trainer.momentum(), info);
-        save_checkpoint(latest, *net, trainer.momentum(), info);
-        log.write(m.to_json());
-      },
-      !o.quiet);
-  std::printf("best test accuracy %.2f%%; checkpoints, metrics.jsonl and config.json in %s\n",
-              100 * trainer.state().best_test_accuracy, cfg.out.c_str());
+  run_training(cfg, resume, !o.quiet);
 }
 
 }  // namespace

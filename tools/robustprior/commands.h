@@ -11,5 +11,10 @@ void add_info_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_attack_command(CLI::App& app);
+void add_invert_command(CLI::App& app);
+void add_interpolate_command(CLI::App& app);
+void add_visualize_command(CLI::App& app);
+void add_manipulate_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
 
 }  // namespace rp::cli

@@ -20,6 +20,11 @@ int main(int argc, char** argv) {
   rp::cli::add_train_command(app);
   rp::cli::add_eval_command(app);
   rp::cli::add_attack_command(app);
+  rp::cli::add_invert_command(app);
+  rp::cli::add_interpolate_command(app);
+  rp::cli::add_visualize_command(app);
+  rp::cli::add_manipulate_command(app);
+  rp::cli::add_demo_command(app);
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {

@@ -1,0 +1,54 @@
+// The checks every study makes before it starts.
+#include "engine/experiments/report.h"
+
+#include "engine/core/error.h"
+
+namespace rp {
+
+void check_study_setup(const StudySetup& s, const std::string& what) {
+  RP_CHECK(s.ctx != nullptr && s.data != nullptr, what, "no context or data");
+  RP_CHECK(!s.models.empty(), what, "needs at least one model");
+  RP_CHECK(!s.out_dir.empty(), what, "needs an output directory");
+  RP_CHECK(s.scale >= 1 && s.scale <= 16, what,
+           "figure scale must be in [1, 16], found " << s.scale);
+  RP_CHECK(s.class_names.size() == s.data->classes.size(), what,
+           s.class_names.size() << " class names for " << s.data->classes.size() << " classes");
+  for (const ModelUnderStudy& m : s.models) {
+    RP_CHECK(m.net != nullptr, what, "model '" << m.role << "' is missing");
+    const NetworkSpec& spec = m.net->spec();
+    RP_CHECK(spec.num_classes == static_cast<std::int64_t>(s.data->classes.size()), what,
+             "the " << m.role << " model (" << m.checkpoint << ") has " << spec.num_classes
+                    << " classes but the data (" << s.data->name << ") has "
+                    << s.data->classes.size());
+    RP_CHECK(spec.channels == s.data->channels && spec.image_h == s.data->height &&
+                 spec.image_w == s.data->width,
+             what,
+             "the " << m.role << " model (" << m.checkpoint << ") takes " << spec.channels << "x"
+                    << spec.image_h << "x" << spec.image_w << " images but the data has "
+                    << s.data->channels << "x" << s.data->height << "x" << s.data->width);
+  }
+}
+
+void check_indices(const StudySetup& s, const std::vector<std::int64_t>& idx,
+                   const std::string& what, const std::string& flag) {
+  RP_CHECK(!idx.empty(), what, flag << ": no images chosen");
+  for (std::int64_t i : idx) {
+    RP_CHECK(i >= 0 && i < s.data->size(), what,
+             flag << ": image " << i << " is outside the " << s.split << " split's "
+                  << s.data->size() << " images");
+  }
+}
+
+void check_coordinates_fit(const StudySetup& s, const std::vector<std::int32_t>& k,
+                           const std::string& what) {
+  for (const ModelUnderStudy& m : s.models) {
+    const std::int64_t f = m.net->representation_size();
+    for (std::int32_t c : k) {
+      RP_CHECK(c >= 0 && c < f, what,
+               "coordinate " << c << " is outside the " << m.role << " model's R(x), which has "
+                             << f << " coordinates (0 to " << f - 1 << ")");
+    }
+  }
+}
+
+}  // namespace rp
