@@ -12,7 +12,7 @@ function(rp_project_settings target)
   endif()
   # Error messages carry file:line; make the file relative to the source tree.
   list(APPEND _flags "-fmacro-prefix-map=${CMAKE_SOURCE_DIR}/=")
-    if(ROBUSTPRIOR_CPU_ARCH)
+  if(ROBUSTPRIOR_CPU_ARCH)
     list(APPEND _flags -march=${ROBUSTPRIOR_CPU_ARCH})
   endif()
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:${_flags}>)

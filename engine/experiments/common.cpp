@@ -126,7 +126,10 @@ Optimized optimize(Context& ctx, Network& net, const HostImages& seeds, Objectiv
                    const AttackParams& p, RngStream rng, Progress* progress) {
   net.prepare(ctx, std::max(net.max_batch(), seeds.n));
   PgdAttack attack(net, ctx.device(), seeds.n);
-  if (progress != nullptr) {
+  // The observer is a host call inside the loop: fine on the CPU, where the loop runs on the
+  // host anyway; on a GPU it would report how fast work is queued and keep the loop from being
+  // captured as a CUDA graph, so there progress waits for chunked runs.
+  if (progress != nullptr && ctx.device().is_cpu()) {
     const std::int64_t total = p.steps * p.restarts;
     attack.set_observer([progress, total, &p, &seeds](std::int64_t restart, std::int64_t it,
                                                       const Tensor&, const Tensor&) {

@@ -28,6 +28,20 @@ std::vector<double> coordinate_values(Context& ctx, Network& net, const HostImag
   return out;
 }
 
+// The distance objective divides by ||r|| per row: an all-zero target (a post-ReLU R(x) can be)
+// has no direction to match.
+void check_goals_nonzero(const std::vector<double>& goals, std::int64_t f, const char* what) {
+  for (std::size_t row = 0; row * static_cast<std::size_t>(f) < goals.size(); ++row) {
+    double sq = 0;
+    for (std::int64_t k = 0; k < f; ++k) {
+      const double v = goals[row * static_cast<std::size_t>(f) + static_cast<std::size_t>(k)];
+      sq += v * v;
+    }
+    RP_CHECK(sq > 0, what,
+             "target " << row << " has an all-zero representation R(x): nothing to match");
+  }
+}
+
 void check_coordinates(const Network& net, const std::vector<std::int32_t>& k, const char* what) {
   for (std::int32_t c : k) {
     RP_CHECK(c >= 0 && c < net.representation_size(), what,
@@ -49,6 +63,7 @@ InversionResult invert(Context& ctx, Network& net, const HostImages& targets,
       targets.n << " targets, " << seeds.n << " seeds and " << target_labels.size() << " labels");
   const DType dt = net.spec().dtype;
   const Tensor goal = representations(ctx, net, targets.to_tensor(ctx.device(), dt));
+  check_goals_nonzero(host_doubles(goal), net.representation_size(), "invert");
   RepresentationDistance objective(goal);
   InversionResult r;
   {
@@ -106,6 +121,7 @@ InterpolationResult interpolate(Context& ctx, Network& net, const HostImages& le
       }
     }
   }
+  check_goals_nonzero(goals, f, "interpolate");
   Tensor goal = dt == DType::F64
                     ? Tensor::from_vector(goals, Shape{n, f}, ctx.device())
                     : Tensor::from_vector(std::vector<float>(goals.begin(), goals.end()),

@@ -1,6 +1,6 @@
 // The four representation experiments of "Adversarial Robustness as a Prior for Learned
 // Representations", as the authors' notebooks run them (defaults below; see the table in
-// REFERENCE.md), each solving its whole batch as one batch on the device. R(x) is read with
+// the README), each solving its whole batch as one batch on the device. R(x) is read with
 // fake-ReLU on the last ReLU (RepresentationDistance and CoordinateObjective do that).
 //
 //   invert             from seeds (N(0.5, 0.05^2) noise, or source images), minimize

@@ -19,6 +19,9 @@ StudyReport run_interpolation_study(const StudySetup& s, const InterpolationStud
   }
   check_indices(s, left_idx, what, "--pairs");
   check_indices(s, right_idx, what, "--pairs");
+  check_batch(static_cast<std::int64_t>(study.pairs.size()) *
+                  std::max<std::int64_t>(study.params.frames, 1),
+              what);
   validate(study.params.attack);
   RP_CHECK(study.params.attack.steps >= 1, what,
            "--iterations must be >= 1, found " << study.params.attack.steps);
@@ -80,7 +83,7 @@ StudyReport run_interpolation_study(const StudySetup& s, const InterpolationStud
   }
   notes.push_back("Smoothness: mean pixel L2 between consecutive frames. L2 eps " +
                   fixed(p.eps, 0) + ", step " + fixed(p.step, 2) + ", " + std::to_string(p.steps) +
-                  " iterations, best iterate kept.");
+                  " iterations, " + (p.use_best ? "best" : "last") + " iterate kept.");
   fig.notes = notes;
   nlohmann::json pair_json = nlohmann::json::array();
   for (const auto& [l, r] : study.pairs) pair_json.push_back({l, r});

@@ -11,6 +11,7 @@ StudyReport run_inversion_study(const StudySetup& s, const InversionStudy& study
   const std::string what = "invert";
   check_study_setup(s, what);
   check_indices(s, study.targets, what, "--images");
+  check_batch(static_cast<std::int64_t>(study.targets.size()), what);
   validate(study.params.attack);
   RP_CHECK(study.params.attack.steps >= 1, what,
            "--iterations must be >= 1, found " << study.params.attack.steps);

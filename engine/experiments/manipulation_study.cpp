@@ -14,11 +14,14 @@ StudyReport run_manipulation_study(const StudySetup& s, const ManipulationStudy&
   const std::string what = "manipulate";
   check_study_setup(s, what);
   check_indices(s, study.images, what, "--images");
+  check_batch(static_cast<std::int64_t>(study.images.size()), what);
   const bool chosen = study.coordinate < 0;
   RP_CHECK(!study.tau_from_sources || !study.feature_sources.empty(), what,
            "tau from the feature sources needs feature sources");
-  if (chosen) {
+  if (chosen || !study.feature_sources.empty()) {
     check_indices(s, study.feature_sources, what, "--feature-sources");
+  }
+  if (chosen) {
     RP_CHECK(study.reference_images >= 2, what,
              "needs at least 2 reference images, found " << study.reference_images);
   } else {
@@ -60,7 +63,7 @@ StudyReport run_manipulation_study(const StudySetup& s, const ManipulationStudy&
   }
   fig.rows.push_back(original);
   // The reference data feature sources are compared with: the first images of the split.
-  const Dataset reference = take(*s.data, study.reference_images);
+  const Dataset reference = chosen ? take(*s.data, study.reference_images) : Dataset{};
   for (std::size_t m = 0; m < s.models.size(); ++m) {
     const ModelUnderStudy& model = s.models[m];
     const std::int32_t k =
@@ -120,8 +123,8 @@ StudyReport run_manipulation_study(const StudySetup& s, const ManipulationStudy&
                                        "relative to the data. "
                                      : "") +
                   "Captions: R(x)_k before > after, pixel L2 moved. L2 eps " + fixed(p.eps, 0) +
-                  ", step " + fixed(p.step, 2) + ", " + std::to_string(p.steps) +
-                  " iterations, best iterate kept.");
+                  ", step " + fixed(p.step, 2) + ", " + std::to_string(p.steps) + " iterations, " +
+                  (p.use_best ? "best" : "last") + " iterate kept.");
   fig.notes = notes;
   manifest["images"] = {{"images", study.images},
                         {"original_files", out.save_images(images, "original")}};
@@ -129,7 +132,7 @@ StudyReport run_manipulation_study(const StudySetup& s, const ManipulationStudy&
                             {"tau", study.tau_from_sources ? nlohmann::json("feature sources' mean")
                                                            : nlohmann::json(study.params.tau)},
                             {"coordinate", study.coordinate},
-                            {"reference_images", reference.size()}};
+                            {"reference_images", chosen ? reference.size() : 0}};
   manifest["metrics"] = per_model;
   return out.finish(fig, manifest, summary, "Adding a feature to images",
                     "Each column: an image, and each model's result of pushing one coordinate k "

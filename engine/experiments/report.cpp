@@ -1,6 +1,10 @@
 // The checks every study makes before it starts.
 #include "engine/experiments/report.h"
 
+#include <algorithm>
+#include <cctype>
+#include <set>
+
 #include "engine/core/error.h"
 
 namespace rp {
@@ -13,8 +17,20 @@ void check_study_setup(const StudySetup& s, const std::string& what) {
            "figure scale must be in [1, 16], found " << s.scale);
   RP_CHECK(s.class_names.size() == s.data->classes.size(), what,
            s.class_names.size() << " class names for " << s.data->classes.size() << " classes");
+  std::set<std::string> roles;
   for (const ModelUnderStudy& m : s.models) {
     RP_CHECK(m.net != nullptr, what, "model '" << m.role << "' is missing");
+    // Roles name rows, manifest keys and image files: distinct, plain, and not a file prefix
+    // the studies use themselves.
+    const bool plain = !m.role.empty() && std::all_of(m.role.begin(), m.role.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
+    RP_CHECK(plain && roles.insert(m.role).second, what,
+             "model roles must be distinct names of letters, digits, '_' and '-', found '" << m.role
+                                                                                           << "'");
+    for (const char* reserved : {"seed", "target", "blend", "original"}) {
+      RP_CHECK(m.role != reserved, what, "'" << m.role << "' is reserved, not a model role");
+    }
     const NetworkSpec& spec = m.net->spec();
     RP_CHECK(spec.num_classes == static_cast<std::int64_t>(s.data->classes.size()), what,
              "the " << m.role << " model (" << m.checkpoint << ") has " << spec.num_classes
@@ -27,6 +43,12 @@ void check_study_setup(const StudySetup& s, const std::string& what) {
                     << spec.image_h << "x" << spec.image_w << " images but the data has "
                     << s.data->channels << "x" << s.data->height << "x" << s.data->width);
   }
+}
+
+void check_batch(std::int64_t n, const std::string& what) {
+  RP_CHECK(n >= 1 && n <= kMaxStudyBatch, what,
+           "solves " << n << " images as one batch; the most is " << kMaxStudyBatch
+                     << " (choose fewer images, pairs, frames or coordinates)");
 }
 
 void check_indices(const StudySetup& s, const std::vector<std::int64_t>& idx,

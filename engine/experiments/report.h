@@ -93,6 +93,9 @@ StudyReport run_manipulation_study(const StudySetup& s, const ManipulationStudy&
 
 // Checks shared by the studies and the CLI (throw rp::Error naming `what`).
 void check_study_setup(const StudySetup& s, const std::string& what);
+// Every study solves its images as one batch: at most this many.
+constexpr std::int64_t kMaxStudyBatch = 4096;
+void check_batch(std::int64_t n, const std::string& what);
 void check_indices(const StudySetup& s, const std::vector<std::int64_t>& idx,
                    const std::string& what, const std::string& flag);
 void check_coordinates_fit(const StudySetup& s, const std::vector<std::int32_t>& k,

@@ -38,6 +38,13 @@ StudyReport run_visualization_study(const StudySetup& s, const VisualizationStud
   validate(study.params.attack);
   RP_CHECK(study.params.attack.steps >= 1, what,
            "--iterations must be >= 1, found " << study.params.attack.steps);
+  for (const ModelUnderStudy& m : s.models) {
+    const std::int64_t k = study.coordinates.empty()
+                               ? std::min(study.random_coordinates, m.net->representation_size())
+                               : static_cast<std::int64_t>(study.coordinates.size());
+    check_batch((study.noise_seeds + static_cast<std::int64_t>(study.seed_images.size())) * k,
+                what);
+  }
 
   StudyWriter out(s, "visualize");
   const NetworkSpec& spec = s.models[0].net->spec();
@@ -138,6 +145,9 @@ StudyReport run_maximizing_inputs_study(const StudySetup& s, const MaximizingInp
            "--iterations must be >= 1, found " << study.params.attack.steps);
   RP_CHECK(study.params.top >= 1 && study.params.top <= s.data->size(), what,
            "--top must be in [1, " << s.data->size() << "], found " << study.params.top);
+  check_batch(study.coordinates.empty() ? study.random_coordinates
+                                        : static_cast<std::int64_t>(study.coordinates.size()),
+              what);
 
   StudyWriter out(s, "maximizing");
   const std::vector<std::vector<std::int32_t>> coords =
@@ -199,8 +209,8 @@ StudyReport run_maximizing_inputs_study(const StudySetup& s, const MaximizingInp
   }
   notes.push_back("top: the " + s.split +
                   " images with the largest R(x)_k, low: the smallest. L2 eps " + fixed(p.eps, 0) +
-                  ", step " + fixed(p.step, 2) + ", " + std::to_string(p.steps) +
-                  " iterations, best iterate kept.");
+                  ", step " + fixed(p.step, 2) + ", " + std::to_string(p.steps) + " iterations, " +
+                  (p.use_best ? "best" : "last") + " iterate kept.");
   fig.notes = notes;
   nlohmann::json manifest;
   manifest["parameters"] = {{"attack", attack_json(p)},

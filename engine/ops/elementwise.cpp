@@ -4,7 +4,11 @@
 #include <cstdint>
 
 #include "engine/core/error.h"
+#include "engine/ops/backend.h"
 #include "engine/ops/op_args.h"
+#if RP_CUDA_KERNELS
+#include "kernels/cuda/elementwise.h"
+#endif
 #include "kernels/cpu/elementwise.h"
 
 namespace rp {
@@ -17,10 +21,10 @@ void add_forward(Context& ctx, const Tensor& a, const Tensor& b, const Tensor& y
   detail::OpArgs args("add_forward", ctx);
   args.examples("a", a).floating("b", b, a.shape(), kDims).floating("y", y, a.shape(), kDims);
   args.in_place_or_distinct("y", y, "a", a).in_place_or_distinct("y", y, "b", b);
-  args.cpu_backend();
+  args.cpu_or_cuda_backend();
   detail::dispatch_floating(args, [&](auto tag) {
     using T = decltype(tag);
-    cpu::add_forward<T>(a.numel(), a.data<T>(), b.data<T>(), y.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, add_forward<T>, a.numel(), a.data<T>(), b.data<T>(), y.data<T>());
   });
 }
 
@@ -32,11 +36,11 @@ void add_backward(Context& ctx, const Tensor& dy, const Tensor& da, const Tensor
       .optional("db", db, dy.shape(), kDims);
   args.in_place_or_distinct("da", da, "dy", dy).in_place_or_distinct("db", db, "dy", dy);
   args.distinct("da", da, "db", db);
-  args.cpu_backend();
+  args.cpu_or_cuda_backend();
   detail::dispatch_floating(args, [&](auto tag) {
     using T = decltype(tag);
-    cpu::add_backward<T>(dy.numel(), dy.data<T>(), detail::data_or_null<T>(da),
-                         detail::data_or_null<T>(db), mode, ctx.threads());
+    RP_ON_DEVICE(ctx, add_backward<T>, dy.numel(), dy.data<T>(), detail::data_or_null<T>(da),
+                 detail::data_or_null<T>(db), mode);
   });
 }
 
@@ -45,24 +49,26 @@ void fill(Context& ctx, const Tensor& x, double value) {
   RP_CHECK(x.defined(), op, "x: tensor is undefined");
   RP_CHECK(x.device() == ctx.device(), op,
            "x: lives on " << x.device() << " but the context runs on " << ctx.device());
-  RP_CHECK(ctx.device().is_cpu(), op, "has no CUDA kernel in this version");
+#if !RP_CUDA_KERNELS
+  RP_CHECK(ctx.device().is_cpu(), op, "has no CUDA kernel in this build");
+#endif
   const std::int64_t n = x.numel();
   switch (x.dtype()) {
     case DType::F32:
-      cpu::fill(n, x.data<float>(), static_cast<float>(value), ctx.threads());
+      RP_ON_DEVICE(ctx, fill, n, x.data<float>(), static_cast<float>(value));
       return;
     case DType::F64:
-      cpu::fill(n, x.data<double>(), value, ctx.threads());
+      RP_ON_DEVICE(ctx, fill, n, x.data<double>(), value);
       return;
     case DType::I32:
       RP_CHECK(std::nearbyint(value) == value && value >= -2147483648.0 && value <= 2147483647.0,
                op, "value " << value << " is not an i32");
-      cpu::fill(n, x.data<std::int32_t>(), static_cast<std::int32_t>(value), ctx.threads());
+      RP_ON_DEVICE(ctx, fill, n, x.data<std::int32_t>(), static_cast<std::int32_t>(value));
       return;
     case DType::U8:
       RP_CHECK(value >= 0 && value <= 255 && std::nearbyint(value) == value, op,
                "value " << value << " does not fit u8");
-      cpu::fill(n, x.data<std::uint8_t>(), static_cast<std::uint8_t>(value), ctx.threads());
+      RP_ON_DEVICE(ctx, fill, n, x.data<std::uint8_t>(), static_cast<std::uint8_t>(value));
       return;
     default:
       RP_FAIL(op, "dtype " << dtype_name(x.dtype()) << " is not supported yet");

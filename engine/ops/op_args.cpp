@@ -119,6 +119,18 @@ OpArgs& OpArgs::cpu_backend() {
   return *this;
 }
 
+OpArgs& OpArgs::cpu_or_cuda_backend() {
+#if RP_CUDA_KERNELS
+  return *this;
+#else
+  RP_CHECK(ctx_.device().is_cpu(), op_,
+           "has no CUDA kernel in this build (built without the CUDA backend); run it on a CPU "
+           "context (context on "
+               << ctx_.device() << ")");
+  return *this;
+#endif
+}
+
 DType OpArgs::dtype() const {
   RP_CHECK(have_dtype_, op_, "internal: dtype requested before any floating argument");
   return dtype_;

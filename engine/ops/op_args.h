@@ -46,6 +46,8 @@ class OpArgs {
 
   // The ops' kernels exist for the CPU only so far; a CUDA context is refused by name.
   OpArgs& cpu_backend();
+  // Ops with a CUDA twin: any CPU context, and a CUDA one in builds with the CUDA kernels.
+  OpArgs& cpu_or_cuda_backend();
 
   DType dtype() const;  // the call's floating dtype
   const char* op() const { return op_; }

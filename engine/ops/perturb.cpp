@@ -2,8 +2,12 @@
 
 #include <limits>
 
+#include "engine/ops/backend.h"
 #include "engine/ops/op_args.h"
 #include "kernels/cpu/perturb.h"
+#if RP_CUDA_KERNELS
+#include "kernels/cuda/perturb.h"
+#endif
 
 namespace rp {
 namespace {
@@ -24,7 +28,7 @@ detail::OpArgs& check_batch(detail::OpArgs& a, const Tensor& x, const Tensor& ou
   for (const auto& [name, t] : others) {
     a.floating(name, *t, x.shape(), kDims).distinct("out", out, name, *t);
   }
-  return a.cpu_backend();
+  return a.cpu_or_cuda_backend();
 }
 
 }  // namespace
@@ -37,8 +41,8 @@ void pgd_step_linf(Context& ctx, const Tensor& x, const Tensor& g, double alpha,
       .representable("alpha", alpha);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::pgd_step_linf<T>(shape_of(x), x.data<T>(), g.data<T>(), alpha, out.data<T>(),
-                          ctx.threads());
+    RP_ON_DEVICE(ctx, pgd_step_linf<T>, shape_of(x), x.data<T>(), g.data<T>(), alpha,
+                 out.data<T>());
   });
 }
 
@@ -49,7 +53,7 @@ void pgd_step_l2(Context& ctx, const Tensor& x, const Tensor& g, double alpha, c
       .representable("alpha", alpha);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::pgd_step_l2<T>(shape_of(x), x.data<T>(), g.data<T>(), alpha, out.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, pgd_step_l2<T>, shape_of(x), x.data<T>(), g.data<T>(), alpha, out.data<T>());
   });
 }
 
@@ -58,7 +62,7 @@ void project_linf(Context& ctx, const Tensor& x, const Tensor& x0, double eps, c
   check_batch(a, x, out, {{"x0", &x0}}).scalar("eps", eps, 0.0, kMax).representable("eps", eps);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::project_linf<T>(shape_of(x), x.data<T>(), x0.data<T>(), eps, out.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, project_linf<T>, shape_of(x), x.data<T>(), x0.data<T>(), eps, out.data<T>());
   });
 }
 
@@ -67,7 +71,7 @@ void project_l2(Context& ctx, const Tensor& x, const Tensor& x0, double eps, con
   check_batch(a, x, out, {{"x0", &x0}}).scalar("eps", eps, 0.0, kMax).representable("eps", eps);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::project_l2<T>(shape_of(x), x.data<T>(), x0.data<T>(), eps, out.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, project_l2<T>, shape_of(x), x.data<T>(), x0.data<T>(), eps, out.data<T>());
   });
 }
 
@@ -81,8 +85,8 @@ void pgd_update_linf(Context& ctx, const Tensor& x, const Tensor& g, const Tenso
       .representable("eps", eps);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::pgd_update_linf<T>(shape_of(x), x.data<T>(), g.data<T>(), x0.data<T>(), alpha, eps,
-                            out.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, pgd_update_linf<T>, shape_of(x), x.data<T>(), g.data<T>(), x0.data<T>(),
+                 alpha, eps, out.data<T>());
   });
 }
 
@@ -96,8 +100,8 @@ void pgd_update_l2(Context& ctx, const Tensor& x, const Tensor& g, const Tensor&
       .representable("eps", eps);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::pgd_update_l2<T>(shape_of(x), x.data<T>(), g.data<T>(), x0.data<T>(), alpha, eps,
-                          out.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, pgd_update_l2<T>, shape_of(x), x.data<T>(), g.data<T>(), x0.data<T>(), alpha,
+                 eps, out.data<T>());
   });
 }
 
@@ -108,10 +112,10 @@ void random_start_linf(Context& ctx, const Tensor& x0, double eps, RngStream rng
   a.in_place_or_distinct("out", out, "x0", x0)
       .scalar("eps", eps, 0.0, kMax)
       .representable("eps", eps)
-      .cpu_backend();
+      .cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::random_start_linf<T>(shape_of(x0), x0.data<T>(), eps, rng, out.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, random_start_linf<T>, shape_of(x0), x0.data<T>(), eps, rng, out.data<T>());
   });
 }
 
@@ -121,20 +125,20 @@ void random_start_l2(Context& ctx, const Tensor& x0, double eps, RngStream rng, 
   a.in_place_or_distinct("out", out, "x0", x0)
       .scalar("eps", eps, 0.0, kMax)
       .representable("eps", eps)
-      .cpu_backend();
+      .cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::random_start_l2<T>(shape_of(x0), x0.data<T>(), eps, rng, out.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, random_start_l2<T>, shape_of(x0), x0.data<T>(), eps, rng, out.data<T>());
   });
 }
 
 void l2_norm_per_example(Context& ctx, const Tensor& x, const Tensor& norms) {
   detail::OpArgs a("l2_norm_per_example", ctx);
   a.examples("x", x).floating("norms", norms, Shape{x.size(0)}, "(N)");
-  a.distinct("norms", norms, "x", x).cpu_backend();
+  a.distinct("norms", norms, "x", x).cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::l2_norm_per_example<T>(shape_of(x), x.data<T>(), norms.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, l2_norm_per_example<T>, shape_of(x), x.data<T>(), norms.data<T>());
   });
 }
 

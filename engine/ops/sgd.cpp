@@ -3,7 +3,11 @@
 #include <limits>
 
 #include "engine/core/error.h"
+#include "engine/ops/backend.h"
 #include "engine/ops/op_args.h"
+#if RP_CUDA_KERNELS
+#include "kernels/cuda/elementwise.h"
+#endif
 #include "kernels/cpu/sgd.h"
 
 namespace rp {
@@ -23,12 +27,12 @@ void sgd_step(Context& ctx, const Tensor& params, const Tensor& grads, const Ten
   }
   a.distinct("params", params, "grads", grads)
       .distinct("params", params, "momentum_buf", momentum_buf);
-  a.distinct("grads", grads, "momentum_buf", momentum_buf).cpu_backend();
+  a.distinct("grads", grads, "momentum_buf", momentum_buf).cpu_or_cuda_backend();
   const cpu::SgdHyper h{p.lr, p.momentum, p.weight_decay, p.nesterov};
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::sgd_step<T>(params.numel(), params.data<T>(), grads.data<T>(),
-                     p.momentum != 0.0 ? momentum_buf.data<T>() : nullptr, h, ctx.threads());
+    RP_ON_DEVICE(ctx, sgd_step<T>, params.numel(), params.data<T>(), grads.data<T>(),
+                 p.momentum != 0.0 ? momentum_buf.data<T>() : nullptr, h);
   });
 }
 

@@ -1,7 +1,7 @@
 // The four representation experiments on tiny untrained ResNets: each objective improves, the
 // outputs stay in [0, 1], the measurements match a recomputation, and bad arguments are
 // refused before any work. (That a robust model's inversions beat a standard one's is
-// test_experiments_robust.cpp.)
+// test_robust_prior.cpp.)
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include "engine/core/rng_streams.h"
 #include "engine/data/synthetic.h"
 #include "engine/experiments/experiments.h"
+#include "engine/experiments/report.h"
 #include "models/registry.h"
 #include "tests/support/test_support.h"
 
@@ -119,12 +120,36 @@ TEST(Experiments, InterpolationStartsFromBlendsAndMeasuresItsPath) {
     EXPECT_NEAR(r.path_step[static_cast<std::size_t>(pair)], path / 4, 1e-9);
     EXPECT_NEAR(r.blend_step[static_cast<std::size_t>(pair)], blend / 4, 1e-9);
   }
-  // With use_best the end frames, whose targets their blends already meet, stay put.
-  for (std::int64_t k = 0; k < d; ++k) {
-    ASSERT_NEAR(r.results.pixels[static_cast<std::size_t>(k)],
-                left.pixels[static_cast<std::size_t>(k)], 1e-6);
+  // With use_best the end frames of every pair, whose targets their blends already meet, stay
+  // put, and their distance is 0.
+  for (std::int64_t pair = 0; pair < 2; ++pair) {
+    for (const std::int64_t frame : {pair * 5, pair * 5 + 4}) {
+      EXPECT_EQ(r.results.image(frame), r.blends.image(frame)) << "frame " << frame;
+      EXPECT_NEAR(r.representation_distance[static_cast<std::size_t>(frame)], 0.0, 1e-6);
+    }
   }
-  for (double v : r.representation_distance) EXPECT_LE(v, 1.0);
+  // A middle frame's reported distance is its distance to the mean of the ends'
+  // representations (pair 1 checks the goal's indexing per pair).
+  const auto reps = [&](const HostImages& h) {
+    return test::values(representations(ctx, *f.net, h.to_tensor(Device::cpu(), DType::F32)));
+  };
+  HostImages mid = r.results;
+  mid.n = 1;
+  mid.pixels = r.results.image(7);  // pair 1, lambda 1/2
+  HostImages ends = left;
+  ends.n = 1;
+  ends.pixels = left.image(1);
+  const std::vector<double> rl = reps(ends);
+  ends.pixels = right.image(1);
+  const std::vector<double> rr = reps(ends);
+  const std::vector<double> rm = reps(mid);
+  double diff = 0, norm = 0;
+  for (std::size_t k = 0; k < rm.size(); ++k) {
+    const double goal = 0.5 * rl[k] + 0.5 * rr[k];
+    diff += (rm[k] - goal) * (rm[k] - goal);
+    norm += goal * goal;
+  }
+  EXPECT_NEAR(r.representation_distance[7], std::sqrt(diff / norm), 1e-4);
 }
 
 TEST(Experiments, VisualizationRaisesEachCoordinate) {
@@ -184,6 +209,25 @@ TEST(Experiments, FeatureAdditionStopsAtTau) {
     EXPECT_GT(up.value_after[i], up.value_before[i]);
     EXPECT_GT(up.pixel_moved[i], 0.0);
   }
+  // A reachable tau: with the best iterate kept, each image stops once the coordinate reaches
+  // it, within one step's rise.
+  // Below tau the hinge's gradient is the coordinate's, so the path is the one above up to tau:
+  // the image starting highest reaches max(before) + half the smallest rise seen.
+  double highest = -1e30, smallest_rise = 1e30;
+  for (std::size_t i = 0; i < 3; ++i) {
+    highest = std::max(highest, up.value_before[i]);
+    smallest_rise = std::min(smallest_rise, up.value_after[i] - up.value_before[i]);
+  }
+  p.tau = highest + 0.5 * smallest_rise;
+  const FeatureResult reach = add_feature(ctx, *f.net, images, 3, p, rng());
+  int checked = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (up.value_after[i] < p.tau) continue;  // not reachable in 40 steps
+    ++checked;
+    EXPECT_GE(reach.value_after[i], p.tau - 1e-5) << "image " << i;
+    EXPECT_LE(reach.value_after[i], std::max(p.tau, reach.value_before[i]) + 0.25) << "image " << i;
+  }
+  EXPECT_GE(checked, 1);
   // A coordinate already above tau gives no gradient: the images stay exactly as they were.
   p.tau = -1;
   const FeatureResult none = add_feature(ctx, *f.net, images, 3, p, rng());
@@ -247,6 +291,26 @@ TEST(Experiments, BadArgumentsFailBeforeWork) {
   MaximizingInputsParams xp;
   xp.top = f.data.size() + 1;
   EXPECT_THROW(maximizing_inputs(ctx, *f.net, f.data, {0}, xp, rng()), Error);
+}
+
+TEST(Studies, ModelRolesMustBeDistinctPlainNames) {
+  Fixture f = make();
+  StudySetup s;
+  s.ctx = &test::cpu_context();
+  s.data = &f.data;
+  s.class_names = f.data.classes;
+  s.out_dir = "unused";
+  for (const char* roles : {"robust robust", "robust seed", "a/b", ""}) {
+    s.models.clear();
+    std::string list = roles;
+    const std::size_t space = list.find(' ');
+    s.models.push_back({list.substr(0, space), "x.safetensors", f.net.get(), {}});
+    if (space != std::string::npos)
+      s.models.push_back({list.substr(space + 1), "y.safetensors", f.net.get(), {}});
+    EXPECT_THROW(check_study_setup(s, "study"), Error) << "roles '" << roles << "'";
+  }
+  s.models = {{"robust", "x", f.net.get(), {}}, {"standard", "y", f.net.get(), {}}};
+  EXPECT_NO_THROW(check_study_setup(s, "study"));
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 // standard 6 epochs, robust 8 epochs of PGD-3 training at L2 eps 0.5. Ten test targets (one
 // per class) inverted from the same N(0.5, 0.05^2) noise seeds, L2 eps 1000, step 1, 200
 // iterations. Measured on a 2-core CPU (~45 s in all): mean pixel L2 to the targets 15.8
-// (robust) vs 17.6 (standard); with 1,500 iterations 20.8 vs 22.7. The assertion leaves room
-// for run-to-run differences on other machines.
+// (robust) vs 17.8 (standard), 11% apart; with 1,500 iterations 20.8 vs 22.7. The assertion
+// (3% apart) leaves room for differences on other machines and thread counts.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -76,7 +76,7 @@ TEST(RobustPrior, RobustInversionsAreCloserToTheirTargets) {
   const InversionResult s = invert(ctx, *standard.net, targets, labels, seeds, p, rng);
   const double robust_px = mean(r.pixel_distance), standard_px = mean(s.pixel_distance);
   std::printf("mean pixel L2 to the targets: robust %.2f, standard %.2f\n", robust_px, standard_px);
-  EXPECT_LT(robust_px, standard_px - 0.5);
+  EXPECT_LT(robust_px, 0.97 * standard_px);
   // Both optimizations did their job: the representations match.
   EXPECT_LT(mean(r.representation_distance), 0.5 * mean(r.start_distance));
   EXPECT_LT(mean(s.representation_distance), 0.5 * mean(s.start_distance));

@@ -14,9 +14,10 @@
 
 namespace rp::test {
 
-// Why GPU tests cannot run here, or "" when they can: a CUDA device is visible and the ops
-// have CUDA kernels.
-std::string gpu_unavailable_reason();
+// Why GPU tests cannot run here, or "" when they can: a CUDA device is visible and the build
+// has CUDA kernels; with whole_network, also every op a network needs (not all have CUDA
+// twins yet).
+std::string gpu_unavailable_reason(bool whole_network = false);
 
 // A CPU context with a fixed thread count (2 unless told), so tests exercise the threaded
 // paths on any machine.

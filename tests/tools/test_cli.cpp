@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -22,7 +23,10 @@ struct CliRun {
 };
 
 CliRun run(const std::string& args) {
-  const std::string cmd = std::string(ROBUSTPRIOR_CLI) + " " + args + " 2>&1";
+  // The binary this build made, unless ROBUSTPRIOR_CLI names another (a bundle on a GPU node).
+  const char* env = std::getenv("ROBUSTPRIOR_CLI");
+  const std::string cli = env != nullptr && *env != '\0' ? env : ROBUSTPRIOR_CLI;
+  const std::string cmd = cli + " " + args + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (pipe == nullptr) return {-1, "popen failed"};
   std::string out;
@@ -372,6 +376,8 @@ TEST(CliExperiments, BadArgumentsFailBeforeAnyWork) {
     }
   }
   const std::string robust = " --robust " + ck;
+  std::string many_pairs = "0:1";  // 65 pairs of 64 frames: 4,160 images
+  for (int i = 0; i < 64; ++i) many_pairs += ",0:1";
   const std::pair<std::string, std::string> bad[] = {
       {"visualize" + robust + " --coordinates 3,999", "coordinate 999 is outside the robust"},
       {"visualize" + robust + " --max-coordinates 64", "coordinate 64 is outside"},
@@ -397,6 +403,13 @@ TEST(CliExperiments, BadArgumentsFailBeforeAnyWork) {
       {"demo --data cifar10:" + dir.file("nowhere"), "--data: no directory at"},
       {"demo --data imagenet", "expected synthetic, cifar10:DIR or folder:DIR"},
       {"demo --size huge", "--size"},
+      {"demo --scale 0", "--scale must be in [1, 16]"},
+      {"invert" + robust + " --scale 0", "figure scale must be in [1, 16]"},
+      {"interpolate" + robust + " --frames 1", "--frames must be in [2, 64]"},
+      {"visualize" + robust + " --top 0", "--top must be in [1, 100]"},
+      {"invert" + robust + " --images 1,2 --sources 3", "1 source images for 2 targets"},
+      {"manipulate" + robust + " --tau abc", "'abc'"},
+      {"interpolate" + robust + " --frames 64 --pairs " + many_pairs, "the most is 4096"},
   };
   for (const auto& [args, expected] : bad) {
     const std::string where = dir.file("out");

@@ -47,14 +47,6 @@ std::pair<std::string, std::string> parse_checkpoints(const std::string& text) {
   return p;
 }
 
-// A fresh run directory: the demo's own earlier run files there are replaced.
-void clear_run(const std::string& dir) {
-  for (const char* f : {"latest.safetensors", "best.safetensors", "metrics.jsonl", "config.json",
-                        "latest.safetensors.eval.json"}) {
-    std::filesystem::remove(std::filesystem::path(dir) / f);
-  }
-}
-
 std::string percent(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f%%", 100 * v);
@@ -71,6 +63,7 @@ void run_demo(const DemoOptions& o) {
   const Device device = Device::parse(o.device);
   const std::string size = o.size != "auto" ? o.size : device.is_cuda() ? "gpu" : "cpu";
   RP_CHECK(o.threads >= 0, "demo", "--threads must be >= 0, found " << o.threads);
+  RP_CHECK(o.scale >= 1 && o.scale <= 16, "demo", "--scale must be in [1, 16], found " << o.scale);
   DemoPlan plan = demo_plan(size, data, o.out, o.seed, o.device, o.threads);
   std::optional<std::pair<std::string, std::string>> given;
   if (!o.checkpoints.empty()) given = parse_checkpoints(o.checkpoints);
@@ -93,8 +86,8 @@ void run_demo(const DemoOptions& o) {
             robust ? "training the robust model (PGD-" + std::to_string(cfg->attack_steps) +
                          ", L2 eps " + cfg->eps.text + ") into " + cfg->out
                    : "training the standard model into " + cfg->out);
-      clear_run(cfg->out);
-      const TrainingOutcome t = run_training(*cfg, std::nullopt, !o.quiet);
+      // The demo's own earlier models there are replaced.
+      const TrainingOutcome t = run_training(*cfg, std::nullopt, !o.quiet, true);
       (robust ? robust_path : standard_path) = t.latest;
     }
   }

@@ -27,8 +27,10 @@ void run_visualize(const VisualizeOptions& o) {
   MaximizingInputsStudy max_study;
   max_study.params.attack = o.maximizing.params("visualize", "max-");
   max_study.params.top = o.top;
-  RP_CHECK(o.count >= 0 && o.noise_seeds >= 0 && o.count + o.noise_seeds >= 1, "visualize",
-           "needs a seed: --count images and --noise-seeds noise seeds, at least one in all");
+  const std::int64_t images = o.images.empty() ? o.count : 1;  // --images holds at least one
+  RP_CHECK(o.count >= 0 && o.noise_seeds >= 0 && images + o.noise_seeds >= 1, "visualize",
+           "needs a seed: --images or --count images, and --noise-seeds noise seeds; at least "
+           "one in all");
   RP_CHECK(o.random_coordinates >= 1, "visualize",
            "--random-coordinates must be >= 1, found " << o.random_coordinates);
   if (!o.coordinates.empty())

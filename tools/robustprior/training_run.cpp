@@ -38,7 +38,7 @@ void trim_metrics(const std::string& path, std::int64_t epochs_done) {
 }  // namespace
 
 TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpoint>& resume,
-                             bool progress) {
+                             bool progress, bool replace) {
   const std::string latest = cfg.out + "/latest.safetensors";
   // Everything that can fail on bad input happens before anything is written.
   const std::unique_ptr<Context> ctx = make_context(cfg);
@@ -61,6 +61,10 @@ TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpo
     }
   }
 
+  if (replace && !resume) {
+    for (const char* f : {"latest.safetensors", "best.safetensors", "latest.safetensors.eval.json"})
+      std::filesystem::remove(cfg.out + "/" + f);
+  }
   make_directories(cfg.out);
   write_file_atomic(cfg.out + "/config.json", to_json(cfg).dump(2) + "\n");
   const std::string metrics = cfg.out + "/metrics.jsonl";

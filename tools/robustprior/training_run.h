@@ -16,8 +16,9 @@ struct TrainingOutcome {
   double best_test_accuracy = 0;
 };
 
-// Trains cfg (validated by the caller) into cfg.out; with `resume`, continues from it.
+// Trains cfg (validated by the caller) into cfg.out; with `resume`, continues from it. With
+// `replace`, an earlier run's checkpoints there are removed - once everything is checked.
 TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpoint>& resume,
-                             bool progress);
+                             bool progress, bool replace = false);
 
 }  // namespace rp::cli

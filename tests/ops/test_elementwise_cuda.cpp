@@ -1,0 +1,206 @@
+// The CUDA elementwise kernels, activations, the SGD step, pooling and input normalization
+// against the CPU reference: bit for bit where each output element is one expression of its
+// inputs (everything but the pooling sum, whose order differs: 1e-6 relative), at sizes below, at,
+// above and a multiple of the vector width, odd sizes, in place where the API allows, both
+// GradModes, outputs poisoned first. Skipped, with the reason, where no GPU is present.
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+
+#include "engine/ops/activation.h"
+#include "engine/ops/elementwise.h"
+#include "engine/ops/normalize.h"
+#include "engine/ops/pool.h"
+#include "engine/ops/sgd.h"
+#include "tests/support/test_support.h"
+
+namespace rp {
+namespace {
+
+Context& gpu() {
+  static Context ctx(ContextOptions{Device::cuda(0), 1234, 1});
+  return ctx;
+}
+
+#define RP_SKIP_WITHOUT_GPU()                                                   \
+  do {                                                                          \
+    if (const std::string why = test::gpu_unavailable_reason(); !why.empty()) { \
+      GTEST_SKIP() << why;                                                      \
+    }                                                                           \
+  } while (0)
+
+// (N, D): 1, 3, 4, 5, 8, 13, 4096 and 100,003 elements.
+const Shape kShapes[] = {Shape{1, 1}, Shape{1, 3},  Shape{2, 2},    Shape{1, 5},
+                         Shape{2, 4}, Shape{1, 13}, Shape{16, 256}, Shape{7, 14287}};
+
+Tensor on_gpu(const Tensor& t) {
+  return t.to(Device::cuda(0));
+}
+
+std::string shape_text(const Shape& s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
+}
+
+void expect_same(const Tensor& gpu_result, const Tensor& cpu_result, const std::string& what) {
+  const Tensor back = gpu_result.to(Device::cpu());
+  test::expect_all_finite(back, what + " (fully written)");
+  test::expect_equal_exact(back, cpu_result, what);
+}
+
+TEST(ElementwiseCuda, AddForwardAndBackwardInBothModes) {
+  RP_SKIP_WITHOUT_GPU();
+  std::uint64_t seed = 1;
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const Shape& s : kShapes) {
+      const Tensor a = test::random_tensor(s, dt, ++seed), b = test::random_tensor(s, dt, ++seed);
+      const Tensor y = test::poisoned(s, dt), gy = on_gpu(test::poisoned(s, dt));
+      add_forward(test::cpu_context(), a, b, y);
+      add_forward(gpu(), on_gpu(a), on_gpu(b), gy);
+      expect_same(gy, y, "add_forward " + shape_text(s));
+      for (GradMode mode : {GradMode::Assign, GradMode::Accumulate}) {
+        const Tensor da0 = test::random_tensor(s, dt, ++seed);
+        const Tensor da = test::clone(da0), db = test::clone(da0);
+        const Tensor gda = on_gpu(da0), gdb = on_gpu(da0);
+        add_backward(test::cpu_context(), a, da, db, mode);
+        add_backward(gpu(), on_gpu(a), gda, gdb, mode);
+        expect_same(gda, da, "add_backward da " + shape_text(s));
+        expect_same(gdb, db, "add_backward db " + shape_text(s));
+      }
+    }
+  }
+}
+
+TEST(ElementwiseCuda, FillEveryDtype) {
+  RP_SKIP_WITHOUT_GPU();
+  for (const Shape& s : kShapes) {
+    for (DType dt : {DType::F32, DType::F64, DType::I32, DType::U8}) {
+      const Tensor x = Tensor::empty(s, dt, Device::cpu());
+      const Tensor gx = Tensor::empty(s, dt, Device::cuda(0));
+      const double value = dt == DType::U8 ? 201 : dt == DType::I32 ? -7 : 0.3;
+      fill(test::cpu_context(), x, value);
+      fill(gpu(), gx, value);
+      const Tensor back = gx.to(Device::cpu());
+      if (dt == DType::I32) {
+        EXPECT_EQ(back.to_vector<std::int32_t>(), x.to_vector<std::int32_t>()) << s;
+      } else if (dt == DType::U8) {
+        EXPECT_EQ(back.to_vector<std::uint8_t>(), x.to_vector<std::uint8_t>()) << s;
+      } else {
+        test::expect_equal_exact(back, x, "fill");
+      }
+    }
+  }
+}
+
+TEST(ElementwiseCuda, ReluForwardBackwardAndFakeRelu) {
+  RP_SKIP_WITHOUT_GPU();
+  std::uint64_t seed = 50;
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const Shape& s : kShapes) {
+      // Exact zeros in x: relu's kink.
+      const Tensor x = test::random_tensor(s, dt, ++seed);
+      for (std::int64_t i = 0; i < x.numel(); i += 7) test::set_value(x, i, 0.0);
+      const Tensor y = test::poisoned(s, dt), gy = on_gpu(test::poisoned(s, dt));
+      relu_forward(test::cpu_context(), x, y);
+      relu_forward(gpu(), on_gpu(x), gy);
+      expect_same(gy, y, "relu_forward " + shape_text(s));
+      const Tensor in_place = on_gpu(x);
+      relu_forward(gpu(), in_place, in_place);
+      expect_same(in_place, y, "relu_forward in place " + shape_text(s));
+      const Tensor dy = test::random_tensor(s, dt, ++seed);
+      for (GradMode mode : {GradMode::Assign, GradMode::Accumulate}) {
+        const Tensor dx0 = test::random_tensor(s, dt, ++seed);
+        const Tensor dx = test::clone(dx0), gdx = on_gpu(dx0);
+        relu_backward(test::cpu_context(), y, dy, dx, mode);
+        relu_backward(gpu(), on_gpu(y), on_gpu(dy), gdx, mode);
+        expect_same(gdx, dx, "relu_backward " + shape_text(s));
+        const Tensor fdx = test::clone(dx0), gfdx = on_gpu(dx0);
+        fake_relu_backward(test::cpu_context(), y, dy, fdx, mode);
+        fake_relu_backward(gpu(), on_gpu(y), on_gpu(dy), gfdx, mode);
+        expect_same(gfdx, fdx, "fake_relu_backward " + shape_text(s));
+      }
+    }
+  }
+}
+
+TEST(ElementwiseCuda, SgdStepOverTheWholeBuffer) {
+  RP_SKIP_WITHOUT_GPU();
+  std::uint64_t seed = 90;
+  const SgdParams settings[] = {
+      {0.1, 0.9, 5e-4, false}, {0.05, 0.9, 5e-4, true}, {0.1, 0.0, 0.0, false}};
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const Shape& s : kShapes) {
+      for (const SgdParams& p : settings) {
+        const Tensor w = test::random_tensor(s, dt, ++seed), g = test::random_tensor(s, dt, ++seed);
+        const Tensor m = test::random_tensor(s, dt, ++seed);
+        const Tensor gw = on_gpu(w), gg = on_gpu(g), gm = on_gpu(m);
+        for (int step = 0; step < 3; ++step) {  // momentum carries over
+          sgd_step(test::cpu_context(), w, g, m, p);
+          sgd_step(gpu(), gw, gg, gm, p);
+        }
+        expect_same(gw, w, "sgd_step params " + shape_text(s));
+        expect_same(gm, m, "sgd_step momentum " + shape_text(s));
+      }
+    }
+  }
+}
+
+// (N, C, H, W): the last stage of a CIFAR ResNet (4x4), odd planes, one-pixel planes.
+const Shape kImageShapes[] = {Shape{2, 3, 4, 4}, Shape{3, 5, 7, 3}, Shape{4, 2, 1, 1},
+                              Shape{1, 512, 4, 4}, Shape{2, 3, 32, 32}};
+
+TEST(PoolCuda, GlobalAveragePoolForwardAndBackward) {
+  RP_SKIP_WITHOUT_GPU();
+  std::uint64_t seed = 300;
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const Shape& s : kImageShapes) {
+      const Tensor x = test::random_tensor(s, dt, ++seed);
+      const Shape pooled{s[0], s[1]};
+      const Tensor y = test::poisoned(pooled, dt), gy = on_gpu(test::poisoned(pooled, dt));
+      global_avg_pool_forward(test::cpu_context(), x, y);
+      global_avg_pool_forward(gpu(), on_gpu(x), gy);
+      const Tensor back = gy.to(Device::cpu());
+      test::expect_all_finite(back, "global_avg_pool_forward (fully written)");
+      test::expect_close(back, y, 1e-6, 0, "global_avg_pool_forward " + shape_text(s));
+      const Tensor dy = test::random_tensor(pooled, dt, ++seed);
+      for (GradMode mode : {GradMode::Assign, GradMode::Accumulate}) {
+        const Tensor dx0 = test::random_tensor(s, dt, ++seed);
+        const Tensor dx = test::clone(dx0), gdx = on_gpu(dx0);
+        global_avg_pool_backward(test::cpu_context(), dy, dx, mode);
+        global_avg_pool_backward(gpu(), on_gpu(dy), gdx, mode);
+        expect_same(gdx, dx, "global_avg_pool_backward " + shape_text(s));
+      }
+    }
+  }
+}
+
+TEST(NormalizeCuda, ForwardAndBackwardWithClampedPixels) {
+  RP_SKIP_WITHOUT_GPU();
+  std::uint64_t seed = 400;
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const Shape& s : kImageShapes) {
+      // Pixels partly outside [0, 1] and exactly on its bounds: the clamp and its gradient.
+      const Tensor x = test::random_tensor(s, dt, ++seed, -0.2, 1.2);
+      for (std::int64_t i = 0; i < x.numel(); i += 11) test::set_value(x, i, i % 2 ? 0.0 : 1.0);
+      const Tensor mean = test::random_tensor(Shape{s[1]}, dt, ++seed, 0.3, 0.6);
+      const Tensor std = test::random_tensor(Shape{s[1]}, dt, ++seed, 0.1, 0.3);
+      const Tensor y = test::poisoned(s, dt), gy = on_gpu(test::poisoned(s, dt));
+      normalize_forward(test::cpu_context(), x, mean, std, y);
+      normalize_forward(gpu(), on_gpu(x), on_gpu(mean), on_gpu(std), gy);
+      expect_same(gy, y, "normalize_forward " + shape_text(s));
+      const Tensor dy = test::random_tensor(s, dt, ++seed);
+      for (GradMode mode : {GradMode::Assign, GradMode::Accumulate}) {
+        const Tensor dx0 = test::random_tensor(s, dt, ++seed);
+        const Tensor dx = test::clone(dx0), gdx = on_gpu(dx0);
+        normalize_backward(test::cpu_context(), x, dy, std, dx, mode);
+        normalize_backward(gpu(), on_gpu(x), on_gpu(dy), on_gpu(std), gdx, mode);
+        expect_same(gdx, dx, "normalize_backward " + shape_text(s));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rp
