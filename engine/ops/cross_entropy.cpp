@@ -2,7 +2,11 @@
 
 #include <cstdint>
 
+#include "engine/ops/backend.h"
 #include "engine/ops/op_args.h"
+#if RP_CUDA_KERNELS
+#include "kernels/cuda/cross_entropy.h"
+#endif
 #include "kernels/cpu/cross_entropy.h"
 
 namespace rp {
@@ -20,11 +24,11 @@ void cross_entropy_forward(Context& ctx, const Tensor& logits, const Tensor& lab
   a.typed("labels", labels, DType::I32, Shape{n}, "(N)");
   a.floating("losses", losses, Shape{n}, "(N)").optional("mean", mean, Shape{1}, "(1)");
   a.distinct("losses", losses, "logits", logits).distinct("mean", mean, "logits", logits);
-  a.distinct("mean", mean, "losses", losses).cpu_backend();
+  a.distinct("mean", mean, "losses", losses).cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::cross_entropy_forward<T>(n, k, logits.data<T>(), labels.data<std::int32_t>(),
-                                  losses.data<T>(), detail::data_or_null<T>(mean), ctx.threads());
+    RP_ON_DEVICE(ctx, cross_entropy_forward<T>, n, k, logits.data<T>(), labels.data<std::int32_t>(),
+                 losses.data<T>(), detail::data_or_null<T>(mean));
   });
 }
 
@@ -37,11 +41,11 @@ void cross_entropy_backward(Context& ctx, const Tensor& logits, const Tensor& la
   a.floating("dlosses", dlosses, Shape{n}, "(N)");
   a.floating("dlogits", dlogits, logits.shape(), kLogitDims);
   a.distinct("dlogits", dlogits, "logits", logits).distinct("dlogits", dlogits, "dlosses", dlosses);
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::cross_entropy_backward<T>(n, k, logits.data<T>(), labels.data<std::int32_t>(),
-                                   dlosses.data<T>(), dlogits.data<T>(), mode, ctx.threads());
+    RP_ON_DEVICE(ctx, cross_entropy_backward<T>, n, k, logits.data<T>(),
+                 labels.data<std::int32_t>(), dlosses.data<T>(), dlogits.data<T>(), mode);
   });
 }
 

@@ -1,7 +1,11 @@
 #include "engine/ops/linear.h"
 
 #include "engine/core/error.h"
+#include "engine/ops/backend.h"
 #include "engine/ops/op_args.h"
+#if RP_CUDA_KERNELS
+#include "kernels/cuda/linear.h"
+#endif
 #include "kernels/cpu/linear.h"
 
 namespace rp {
@@ -22,11 +26,14 @@ void linear_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor
                 << " has " << x.size(1));
   const cpu::LinearShape s{x.size(0), x.size(1), w.size(0)};
   a.optional("b", b, Shape{s.out}, "(out)").floating("y", y, Shape{s.n, s.out}, kYDims);
-  a.distinct("y", y, "x", x).distinct("y", y, "w", w).distinct("y", y, "b", b).cpu_backend();
+  a.distinct("y", y, "x", x)
+      .distinct("y", y, "w", w)
+      .distinct("y", y, "b", b)
+      .cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::linear_forward<T>(s, x.data<T>(), w.data<T>(), detail::data_or_null<T>(b), y.data<T>(),
-                           ctx.threads());
+    RP_ON_DEVICE(ctx, linear_forward<T>, s, x.data<T>(), w.data<T>(), detail::data_or_null<T>(b),
+                 y.data<T>());
   });
 }
 
@@ -36,10 +43,10 @@ void linear_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, const
   a.batch("dy", dy, 2, kYDims).floating("w", w, 2, kWDims);
   const cpu::LinearShape s{dy.size(0), w.size(1), w.size(0)};
   a.floating("dy", dy, Shape{s.n, s.out}, kYDims).floating("dx", dx, Shape{s.n, s.in}, kXDims);
-  a.distinct("dx", dx, "dy", dy).distinct("dx", dx, "w", w).cpu_backend();
+  a.distinct("dx", dx, "dy", dy).distinct("dx", dx, "w", w).cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::linear_backward_data<T>(s, dy.data<T>(), w.data<T>(), dx.data<T>(), mode, ctx.threads());
+    RP_ON_DEVICE(ctx, linear_backward_data<T>, s, dy.data<T>(), w.data<T>(), dx.data<T>(), mode);
   });
 }
 
@@ -51,11 +58,11 @@ void linear_backward_weight(Context& ctx, const Tensor& x, const Tensor& dy, con
   a.floating("dy", dy, Shape{s.n, s.out}, kYDims).floating("dw", dw, Shape{s.out, s.in}, kWDims);
   a.optional("db", db, Shape{s.out}, "(out)");
   a.distinct("dw", dw, "x", x).distinct("dw", dw, "dy", dy).distinct("db", db, "dy", dy);
-  a.distinct("db", db, "dw", dw).cpu_backend();
+  a.distinct("db", db, "dw", dw).cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::linear_backward_weight<T>(s, x.data<T>(), dy.data<T>(), dw.data<T>(),
-                                   detail::data_or_null<T>(db), mode, ctx.threads());
+    RP_ON_DEVICE(ctx, linear_backward_weight<T>, s, x.data<T>(), dy.data<T>(), dw.data<T>(),
+                 detail::data_or_null<T>(db), mode);
   });
 }
 

@@ -1,22 +1,30 @@
-// The CUDA elementwise kernels, activations, the SGD step, pooling and input normalization
-// against the CPU reference: bit for bit where each output element is one expression of its
-// inputs (everything but the pooling sum, whose order differs: 1e-6 relative), at sizes below, at,
-// above and a multiple of the vector width, odd sizes, in place where the API allows, both
+// The CUDA elementwise kernels, activations, the SGD step, pooling, input normalization and
+// softmax cross-entropy and the linear layer (cuBLAS) against the CPU reference: bit for bit
+// where each output element is one expression of its inputs; 1e-6 relative for the pooling sum
+// and 1e-5 for cross-entropy and the GEMMs, whose reductions run in another order; at sizes below,
+// at, above and a multiple of the vector width, odd sizes, in place where the API allows, both
 // GradModes, outputs poisoned first. Skipped, with the reason, where no GPU is present.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "engine/ops/activation.h"
+#include "engine/ops/cross_entropy.h"
 #include "engine/ops/elementwise.h"
+#include "engine/ops/linear.h"
 #include "engine/ops/normalize.h"
 #include "engine/ops/pool.h"
 #include "engine/ops/sgd.h"
+#include "kernels/cpu/linear.h"
 #include "tests/support/test_support.h"
 
 namespace rp {
 namespace {
+
+using cpu::LinearShape;
 
 Context& gpu() {
   static Context ctx(ContextOptions{Device::cuda(0), 1234, 1});
@@ -197,6 +205,90 @@ TEST(NormalizeCuda, ForwardAndBackwardWithClampedPixels) {
         normalize_backward(test::cpu_context(), x, dy, std, dx, mode);
         normalize_backward(gpu(), on_gpu(x), on_gpu(dy), on_gpu(std), gdx, mode);
         expect_same(gdx, dx, "normalize_backward " + shape_text(s));
+      }
+    }
+  }
+}
+
+TEST(CrossEntropyCuda, ForwardMeanAndBackward) {
+  RP_SKIP_WITHOUT_GPU();
+  std::uint64_t seed = 500;
+  // (examples, classes): one class, CIFAR's 10, more classes than a warp's lanes, ImageNet's.
+  const std::pair<std::int64_t, std::int64_t> sizes[] = {
+      {1, 1}, {7, 10}, {129, 10}, {5, 33}, {3, 1000}};
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const auto& [n, k] : sizes) {
+      const Shape s{n, k};
+      const Tensor z = test::random_tensor(s, dt, ++seed, -20, 20);  // far from 0: stability
+      const Tensor labels = test::random_labels(n, k, ++seed);
+      const Tensor losses = test::poisoned(Shape{n}, dt), mean = test::poisoned(Shape{1}, dt);
+      const Tensor glosses = on_gpu(test::poisoned(Shape{n}, dt));
+      const Tensor gmean = on_gpu(test::poisoned(Shape{1}, dt));
+      cross_entropy_forward(test::cpu_context(), z, labels, losses, mean);
+      cross_entropy_forward(gpu(), on_gpu(z), on_gpu(labels), glosses, gmean);
+      const std::string where = " (" + std::to_string(n) + ", " + std::to_string(k) + ")";
+      test::expect_close(glosses.to(Device::cpu()), losses, 1e-5, 1e-6, "losses" + where);
+      test::expect_close(gmean.to(Device::cpu()), mean, 1e-5, 1e-6, "mean" + where);
+      const Tensor dlosses = test::random_tensor(Shape{n}, dt, ++seed);
+      for (GradMode mode : {GradMode::Assign, GradMode::Accumulate}) {
+        const Tensor dz0 = test::random_tensor(s, dt, ++seed);
+        const Tensor dz = test::clone(dz0), gdz = on_gpu(dz0);
+        cross_entropy_backward(test::cpu_context(), z, labels, dlosses, dz, mode);
+        cross_entropy_backward(gpu(), on_gpu(z), on_gpu(labels), on_gpu(dlosses), gdz, mode);
+        test::expect_close(gdz.to(Device::cpu()), dz, 1e-5, 1e-6, "dlogits" + where);
+      }
+    }
+  }
+}
+
+// A label outside [0, k) is not read back to the host: its example's loss and gradient are
+// NaN, the others are untouched.
+TEST(CrossEntropyCuda, BadLabelsGiveNaNNotASynchronization) {
+  RP_SKIP_WITHOUT_GPU();
+  const Tensor z = on_gpu(test::random_tensor(Shape{3, 10}, DType::F32, 9));
+  const Tensor labels =
+      Tensor::from_vector(std::vector<std::int32_t>{1, 10, 2}, Shape{3}, Device::cuda(0));
+  const Tensor losses = on_gpu(test::poisoned(Shape{3}, DType::F32));
+  cross_entropy_forward(gpu(), z, labels, losses, Tensor());
+  const std::vector<float> l = losses.to(Device::cpu()).to_vector<float>();
+  EXPECT_TRUE(std::isfinite(l[0]) && std::isfinite(l[2]));
+  EXPECT_TRUE(std::isnan(l[1]));
+}
+
+TEST(LinearCuda, ForwardAndBothGradientsOnCublas) {
+  RP_SKIP_WITHOUT_GPU();
+  std::uint64_t seed = 600;
+  // (n, in, out): the classifier of a CIFAR ResNet-18 (512 -> 10), odd sizes, a batch of 1.
+  const LinearShape sizes[] = {{128, 512, 10}, {3, 7, 5}, {1, 1, 1}, {33, 65, 17}};
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const LinearShape& s : sizes) {
+      const std::string where = " (n " + std::to_string(s.n) + ", in " + std::to_string(s.in) +
+                                ", out " + std::to_string(s.out) + ")";
+      const Tensor x = test::random_tensor(Shape{s.n, s.in}, dt, ++seed);
+      const Tensor w = test::random_tensor(Shape{s.out, s.in}, dt, ++seed);
+      const Tensor b = test::random_tensor(Shape{s.out}, dt, ++seed);
+      for (bool bias : {true, false}) {
+        const Tensor y = test::poisoned(Shape{s.n, s.out}, dt);
+        const Tensor gy = on_gpu(test::poisoned(Shape{s.n, s.out}, dt));
+        linear_forward(test::cpu_context(), x, w, bias ? b : Tensor(), y);
+        linear_forward(gpu(), on_gpu(x), on_gpu(w), bias ? on_gpu(b) : Tensor(), gy);
+        test::expect_close(gy.to(Device::cpu()), y, 1e-5, 1e-5, "linear_forward" + where);
+      }
+      const Tensor dy = test::random_tensor(Shape{s.n, s.out}, dt, ++seed);
+      for (GradMode mode : {GradMode::Assign, GradMode::Accumulate}) {
+        const Tensor dx0 = test::random_tensor(Shape{s.n, s.in}, dt, ++seed);
+        const Tensor dx = test::clone(dx0), gdx = on_gpu(dx0);
+        linear_backward_data(test::cpu_context(), dy, w, dx, mode);
+        linear_backward_data(gpu(), on_gpu(dy), on_gpu(w), gdx, mode);
+        test::expect_close(gdx.to(Device::cpu()), dx, 1e-5, 1e-5, "linear_backward_data" + where);
+        const Tensor dw0 = test::random_tensor(Shape{s.out, s.in}, dt, ++seed);
+        const Tensor db0 = test::random_tensor(Shape{s.out}, dt, ++seed);
+        const Tensor dw = test::clone(dw0), db = test::clone(db0);
+        const Tensor gdw = on_gpu(dw0), gdb = on_gpu(db0);
+        linear_backward_weight(test::cpu_context(), x, dy, dw, db, mode);
+        linear_backward_weight(gpu(), on_gpu(x), on_gpu(dy), gdw, gdb, mode);
+        test::expect_close(gdw.to(Device::cpu()), dw, 1e-5, 1e-5, "linear dw" + where);
+        test::expect_close(gdb.to(Device::cpu()), db, 1e-5, 1e-5, "linear db" + where);
       }
     }
   }
