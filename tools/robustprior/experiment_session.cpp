@@ -107,13 +107,14 @@ std::unique_ptr<ExperimentSession> open_experiment(const ExperimentOptions& o,
 void OptimizationFlags::add_to(CLI::App* cmd, const AttackParams& experiment_defaults,
                                const std::string& prefix) {
   defaults = experiment_defaults;
-  eps = std::to_string(static_cast<long long>(defaults.eps));
-  if (static_cast<double>(static_cast<long long>(defaults.eps)) != defaults.eps) {
-    eps = std::to_string(defaults.eps);
-  }
-  std::ostringstream st;
-  st << defaults.step;
-  step = st.str();
+  // As text, so the flags take amounts such as 8/255 and show "1000", not "1000.000000".
+  const auto text = [](double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  };
+  eps = text(defaults.eps);
+  step = text(defaults.step);
   iterations = defaults.steps;
   cmd->add_option("--" + prefix + "eps", eps, "L2 radius around the seed")->capture_default_str();
   cmd->add_option("--" + prefix + "step", step, "step size")->capture_default_str();
