@@ -5,7 +5,11 @@
 #include <utility>
 
 #include "engine/core/error.h"
+#include "engine/ops/backend.h"
 #include "engine/ops/op_args.h"
+#if RP_CUDA_KERNELS
+#include "kernels/cuda/batchnorm.h"
+#endif
 #include "kernels/cpu/batchnorm.h"
 
 namespace rp {
@@ -86,13 +90,12 @@ void batchnorm2d_forward_train(Context& ctx, const Tensor& x, const Tensor& gamm
   RP_CHECK(x.size(0) * x.size(2) * x.size(3) > 1, a.op(),
            "training mode needs more than one value per channel to estimate a variance, found x "
                << x.str());
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::batchnorm2d_forward_train<T>(shape_of(x), x.data<T>(), gamma.data<T>(), beta.data<T>(),
-                                      running_mean.data<T>(), running_var.data<T>(), y.data<T>(),
-                                      save_mean.data<T>(), save_invstd.data<T>(), p.momentum, p.eps,
-                                      ctx.threads());
+    RP_ON_DEVICE(ctx, batchnorm2d_forward_train<T>, shape_of(x), x.data<T>(), gamma.data<T>(),
+                 beta.data<T>(), running_mean.data<T>(), running_var.data<T>(), y.data<T>(),
+                 save_mean.data<T>(), save_invstd.data<T>(), p.momentum, p.eps);
   });
 }
 
@@ -113,12 +116,11 @@ void batchnorm2d_forward_eval(Context& ctx, const Tensor& x, const Tensor& gamma
                      {"running_mean", &running_mean},
                      {"running_var", &running_var}});
   a.scalar("eps", eps, 0.0, kInf);
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::batchnorm2d_forward_eval<T>(shape_of(x), x.data<T>(), gamma.data<T>(), beta.data<T>(),
-                                     running_mean.data<T>(), running_var.data<T>(), y.data<T>(),
-                                     eps, ctx.threads());
+    RP_ON_DEVICE(ctx, batchnorm2d_forward_eval<T>, shape_of(x), x.data<T>(), gamma.data<T>(),
+                 beta.data<T>(), running_mean.data<T>(), running_var.data<T>(), y.data<T>(), eps);
   });
 }
 
@@ -136,13 +138,13 @@ void batchnorm2d_backward_train(Context& ctx, const Tensor& dy, const Tensor& x,
                      {"gamma", &gamma},
                      {"save_mean", &save_mean},
                      {"save_invstd", &save_invstd}});
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::batchnorm2d_backward_train<T>(shape_of(x), dy.data<T>(), x.data<T>(), gamma.data<T>(),
-                                       save_mean.data<T>(), save_invstd.data<T>(),
-                                       detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
-                                       detail::data_or_null<T>(dbeta), mode, ctx.threads());
+    RP_ON_DEVICE(ctx, batchnorm2d_backward_train<T>, shape_of(x), dy.data<T>(), x.data<T>(),
+                 gamma.data<T>(), save_mean.data<T>(), save_invstd.data<T>(),
+                 detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
+                 detail::data_or_null<T>(dbeta), mode);
   });
 }
 
@@ -161,13 +163,13 @@ void batchnorm2d_backward_eval(Context& ctx, const Tensor& dy, const Tensor& x, 
                      {"running_mean", &running_mean},
                      {"running_var", &running_var}});
   a.scalar("eps", eps, 0.0, kInf);
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::batchnorm2d_backward_eval<T>(shape_of(x), dy.data<T>(), x.data<T>(), gamma.data<T>(),
-                                      running_mean.data<T>(), running_var.data<T>(), eps,
-                                      detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
-                                      detail::data_or_null<T>(dbeta), mode, ctx.threads());
+    RP_ON_DEVICE(ctx, batchnorm2d_backward_eval<T>, shape_of(x), dy.data<T>(), x.data<T>(),
+                 gamma.data<T>(), running_mean.data<T>(), running_var.data<T>(), eps,
+                 detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
+                 detail::data_or_null<T>(dbeta), mode);
   });
 }
 

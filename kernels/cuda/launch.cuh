@@ -57,4 +57,22 @@ inline bool aligned16(const void* p) {
   return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0;
 }
 
+// The sum over the block, returned to every thread. Needs blockDim.x a multiple of 32.
+__device__ inline double block_sum(double v) {
+  __shared__ double partial[32];
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  if (warp == 0) {
+    double t = lane < static_cast<int>(blockDim.x >> 5) ? partial[lane] : 0.0;
+    for (int o = 16; o > 0; o >>= 1) t += __shfl_down_sync(0xffffffffu, t, o);
+    if (lane == 0) partial[0] = t;
+  }
+  __syncthreads();
+  const double total = partial[0];
+  __syncthreads();  // partial is reused by the next call
+  return total;
+}
+
 }  // namespace rp::cuda

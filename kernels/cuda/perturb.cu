@@ -114,24 +114,6 @@ __global__ void random_start_linf_kernel(i64 count, const T* x0, T eps, RngStrea
 
 // ---- per example (L2): one block per example -----------------------------------------------
 
-// The sum over the block, returned to every thread. Needs blockDim.x a multiple of 32.
-__device__ double block_sum(double v) {
-  __shared__ double partial[32];
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  if (lane == 0) partial[warp] = v;
-  __syncthreads();
-  if (warp == 0) {
-    double t = lane < static_cast<int>(blockDim.x >> 5) ? partial[lane] : 0.0;
-    for (int o = 16; o > 0; o >>= 1) t += __shfl_down_sync(0xffffffffu, t, o);
-    if (lane == 0) partial[0] = t;
-  }
-  __syncthreads();
-  const double total = partial[0];
-  __syncthreads();  // partial is reused by the next call
-  return total;
-}
-
 template <typename T>
 __device__ double sum_squares(const T* v, i64 d) {
   double sq = 0;

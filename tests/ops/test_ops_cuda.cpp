@@ -1,7 +1,8 @@
 // The CUDA elementwise kernels, activations, the SGD step, pooling, input normalization and
-// softmax cross-entropy and the linear layer (cuBLAS) against the CPU reference: bit for bit
-// where each output element is one expression of its inputs; 1e-6 relative for the pooling sum
-// and 1e-5 for cross-entropy and the GEMMs, whose reductions run in another order; at sizes below,
+// softmax cross-entropy, the linear layer (cuBLAS) and batch norm against the CPU reference:
+// bit for bit where each output element is one expression of its inputs; 1e-6 relative for the
+// pooling sum and 1e-5 for cross-entropy, the GEMMs and batch norm's statistics, whose
+// reductions run in another order; at sizes below,
 // at, above and a multiple of the vector width, odd sizes, in place where the API allows, both
 // GradModes, outputs poisoned first. Skipped, with the reason, where no GPU is present.
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "engine/ops/activation.h"
+#include "engine/ops/batchnorm.h"
 #include "engine/ops/cross_entropy.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/linear.h"
@@ -27,16 +29,8 @@ namespace {
 using cpu::LinearShape;
 
 Context& gpu() {
-  static Context ctx(ContextOptions{Device::cuda(0), 1234, 1});
-  return ctx;
+  return test::gpu_context();
 }
-
-#define RP_SKIP_WITHOUT_GPU()                                                   \
-  do {                                                                          \
-    if (const std::string why = test::gpu_unavailable_reason(); !why.empty()) { \
-      GTEST_SKIP() << why;                                                      \
-    }                                                                           \
-  } while (0)
 
 // (N, D): 1, 3, 4, 5, 8, 13, 4096 and 100,003 elements.
 const Shape kShapes[] = {Shape{1, 1}, Shape{1, 3},  Shape{2, 2},    Shape{1, 5},
@@ -289,6 +283,78 @@ TEST(LinearCuda, ForwardAndBothGradientsOnCublas) {
         linear_backward_weight(gpu(), on_gpu(x), on_gpu(dy), gdw, gdb, mode);
         test::expect_close(gdw.to(Device::cpu()), dw, 1e-5, 1e-5, "linear dw" + where);
         test::expect_close(gdb.to(Device::cpu()), db, 1e-5, 1e-5, "linear db" + where);
+      }
+    }
+  }
+}
+
+TEST(BatchNormCuda, TrainAndEvalForwardAndBackward) {
+  RP_SKIP_WITHOUT_GPU();
+  std::uint64_t seed = 700;
+  const double tol = 1e-5;
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const Shape& s : kImageShapes) {
+      const std::int64_t c = s[1];
+      const std::string where = " " + shape_text(s);
+      // Values off-centre and scaled: the statistics matter.
+      const Tensor x = test::random_tensor(s, dt, ++seed, 1.0, 3.0);
+      const Tensor gamma = test::random_tensor(Shape{c}, dt, ++seed, 0.5, 1.5);
+      const Tensor beta = test::random_tensor(Shape{c}, dt, ++seed);
+      const Tensor rm0 = test::random_tensor(Shape{c}, dt, ++seed);
+      const Tensor rv0 = test::random_tensor(Shape{c}, dt, ++seed, 0.5, 2.0);
+      const BatchNormParams p;
+      // Train forward: y, the saved statistics, the running statistics updated.
+      const Tensor rm = test::clone(rm0), rv = test::clone(rv0);
+      const Tensor y = test::poisoned(s, dt), sm = test::poisoned(Shape{c}, dt),
+                   si = test::poisoned(Shape{c}, dt);
+      const Tensor grm = on_gpu(rm0), grv = on_gpu(rv0), gy = on_gpu(test::poisoned(s, dt));
+      const Tensor gsm = on_gpu(test::poisoned(Shape{c}, dt)),
+                   gsi = on_gpu(test::poisoned(Shape{c}, dt));
+      if (s[0] * s[2] * s[3] > 1) {  // the unbiased variance needs two values per channel
+        batchnorm2d_forward_train(test::cpu_context(), x, gamma, beta, rm, rv, y, sm, si, p);
+        batchnorm2d_forward_train(gpu(), on_gpu(x), on_gpu(gamma), on_gpu(beta), grm, grv, gy, gsm,
+                                  gsi, p);
+        test::expect_close(gy.to(Device::cpu()), y, tol, tol, "bn train y" + where);
+        test::expect_close(gsm.to(Device::cpu()), sm, tol, tol, "bn save_mean" + where);
+        test::expect_close(gsi.to(Device::cpu()), si, tol, tol, "bn save_invstd" + where);
+        test::expect_close(grm.to(Device::cpu()), rm, tol, tol, "bn running_mean" + where);
+        test::expect_close(grv.to(Device::cpu()), rv, tol, tol, "bn running_var" + where);
+        const Tensor dy = test::random_tensor(s, dt, ++seed);
+        for (GradMode mode : {GradMode::Assign, GradMode::Accumulate}) {
+          const Tensor dx0 = test::random_tensor(s, dt, ++seed);
+          const Tensor dg0 = test::random_tensor(Shape{c}, dt, ++seed);
+          const Tensor dx = test::clone(dx0), dg = test::clone(dg0), db = test::clone(dg0);
+          const Tensor gdx = on_gpu(dx0), gdg = on_gpu(dg0), gdb = on_gpu(dg0);
+          batchnorm2d_backward_train(test::cpu_context(), dy, x, gamma, sm, si, dx, dg, db, mode);
+          batchnorm2d_backward_train(gpu(), on_gpu(dy), on_gpu(x), on_gpu(gamma), on_gpu(sm),
+                                     on_gpu(si), gdx, gdg, gdb, mode);
+          test::expect_close(gdx.to(Device::cpu()), dx, tol, tol, "bn train dx" + where);
+          test::expect_close(gdg.to(Device::cpu()), dg, tol, tol, "bn train dgamma" + where);
+          test::expect_close(gdb.to(Device::cpu()), db, tol, tol, "bn train dbeta" + where);
+        }
+      }
+      // Eval forward and backward, dx alone (as attacks ask) and with the parameter gradients.
+      const Tensor ye = test::poisoned(s, dt), gye = on_gpu(test::poisoned(s, dt));
+      batchnorm2d_forward_eval(test::cpu_context(), x, gamma, beta, rm0, rv0, ye, p.eps);
+      batchnorm2d_forward_eval(gpu(), on_gpu(x), on_gpu(gamma), on_gpu(beta), on_gpu(rm0),
+                               on_gpu(rv0), gye, p.eps);
+      test::expect_close(gye.to(Device::cpu()), ye, tol, tol, "bn eval y" + where);
+      const Tensor dy = test::random_tensor(s, dt, ++seed);
+      for (bool params : {false, true}) {
+        const Tensor dx = test::poisoned(s, dt), gdx = on_gpu(test::poisoned(s, dt));
+        const Tensor dg = params ? test::poisoned(Shape{c}, dt) : Tensor();
+        const Tensor db = params ? test::poisoned(Shape{c}, dt) : Tensor();
+        const Tensor gdg = params ? on_gpu(test::poisoned(Shape{c}, dt)) : Tensor();
+        const Tensor gdb = params ? on_gpu(test::poisoned(Shape{c}, dt)) : Tensor();
+        batchnorm2d_backward_eval(test::cpu_context(), dy, x, gamma, rm0, rv0, p.eps, dx, dg, db,
+                                  GradMode::Assign);
+        batchnorm2d_backward_eval(gpu(), on_gpu(dy), on_gpu(x), on_gpu(gamma), on_gpu(rm0),
+                                  on_gpu(rv0), p.eps, gdx, gdg, gdb, GradMode::Assign);
+        test::expect_close(gdx.to(Device::cpu()), dx, tol, tol, "bn eval dx" + where);
+        if (params) {
+          test::expect_close(gdg.to(Device::cpu()), dg, tol, tol, "bn eval dgamma" + where);
+          test::expect_close(gdb.to(Device::cpu()), db, tol, tol, "bn eval dbeta" + where);
+        }
       }
     }
   }

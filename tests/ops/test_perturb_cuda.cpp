@@ -18,16 +18,8 @@ namespace rp {
 namespace {
 
 Context& gpu() {
-  static Context ctx(ContextOptions{Device::cuda(0), 1234, 1});
-  return ctx;
+  return test::gpu_context();
 }
-
-#define RP_SKIP_WITHOUT_GPU()                                                   \
-  do {                                                                          \
-    if (const std::string why = test::gpu_unavailable_reason(); !why.empty()) { \
-      GTEST_SKIP() << why;                                                      \
-    }                                                                           \
-  } while (0)
 
 // (examples, values per example): d = 1, 3, 4, 5, 8, 17, 3072 (CIFAR) and 3073.
 const std::pair<std::int64_t, std::int64_t> kSizes[] = {

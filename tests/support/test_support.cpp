@@ -32,6 +32,11 @@ std::string gpu_unavailable_reason(bool whole_network) {
   return "";
 }
 
+Context& gpu_context() {
+  static Context ctx(ContextOptions{Device::cuda(0), 1234, 1});
+  return ctx;
+}
+
 Context& cpu_context(int threads) {
   static std::map<int, std::unique_ptr<Context>> contexts;
   auto& slot = contexts[threads];

@@ -12,12 +12,22 @@
 #include "engine/core/context.h"
 #include "engine/core/tensor.h"
 
+// Skips the calling test, with the reason, where the GPU tests cannot run.
+#define RP_SKIP_WITHOUT_GPU()                                                         \
+  do {                                                                                \
+    if (const std::string why = ::rp::test::gpu_unavailable_reason(); !why.empty()) { \
+      GTEST_SKIP() << why;                                                            \
+    }                                                                                 \
+  } while (0)
+
 namespace rp::test {
 
 // Why GPU tests cannot run here, or "" when they can: a CUDA device is visible and the build
 // has CUDA kernels; with whole_network, also every op a network needs (not all have CUDA
 // twins yet).
 std::string gpu_unavailable_reason(bool whole_network = false);
+// The CUDA context of device 0 the GPU tests share (only where a GPU is available).
+Context& gpu_context();
 
 // A CPU context with a fixed thread count (2 unless told), so tests exercise the threaded
 // paths on any machine.
