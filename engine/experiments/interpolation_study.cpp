@@ -22,9 +22,7 @@ StudyReport run_interpolation_study(const StudySetup& s, const InterpolationStud
   check_batch(static_cast<std::int64_t>(study.pairs.size()) *
                   std::max<std::int64_t>(study.params.frames, 1),
               what);
-  validate(study.params.attack);
-  RP_CHECK(study.params.attack.steps >= 1, what,
-           "--iterations must be >= 1, found " << study.params.attack.steps);
+  check_optimization(study.params.attack, what);
   RP_CHECK(study.params.frames >= 2 && study.params.frames <= 64, what,
            "--frames must be in [2, 64], found " << study.params.frames);
 

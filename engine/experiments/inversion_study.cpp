@@ -12,9 +12,7 @@ StudyReport run_inversion_study(const StudySetup& s, const InversionStudy& study
   check_study_setup(s, what);
   check_indices(s, study.targets, what, "--images");
   check_batch(static_cast<std::int64_t>(study.targets.size()), what);
-  validate(study.params.attack);
-  RP_CHECK(study.params.attack.steps >= 1, what,
-           "--iterations must be >= 1, found " << study.params.attack.steps);
+  check_optimization(study.params.attack, what);
   const bool from_sources = !study.sources.empty();
   if (from_sources) {
     check_indices(s, study.sources, what, "--sources");

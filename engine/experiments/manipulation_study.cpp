@@ -27,9 +27,7 @@ StudyReport run_manipulation_study(const StudySetup& s, const ManipulationStudy&
   } else {
     check_coordinates_fit(s, {study.coordinate}, what);
   }
-  validate(study.params.attack);
-  RP_CHECK(study.params.attack.steps >= 1, what,
-           "--iterations must be >= 1, found " << study.params.attack.steps);
+  check_optimization(study.params.attack, what);
   RP_CHECK(std::isfinite(study.params.tau), what, "--tau must be finite");
 
   StudyWriter out(s, "manipulate");

@@ -51,6 +51,11 @@ void check_batch(std::int64_t n, const std::string& what) {
                      << " (choose fewer images, pairs, frames or coordinates)");
 }
 
+void check_optimization(const AttackParams& p, const std::string& what) {
+  validate(p);
+  RP_CHECK(p.steps >= 1, what, "--iterations must be >= 1, found " << p.steps);
+}
+
 void check_indices(const StudySetup& s, const std::vector<std::int64_t>& idx,
                    const std::string& what, const std::string& flag) {
   RP_CHECK(!idx.empty(), what, flag << ": no images chosen");

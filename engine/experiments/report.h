@@ -96,6 +96,8 @@ void check_study_setup(const StudySetup& s, const std::string& what);
 // Every study solves its images as one batch: at most this many.
 constexpr std::int64_t kMaxStudyBatch = 4096;
 void check_batch(std::int64_t n, const std::string& what);
+// The attack's parameters (validate) and at least one iteration.
+void check_optimization(const AttackParams& p, const std::string& what);
 void check_indices(const StudySetup& s, const std::vector<std::int64_t>& idx,
                    const std::string& what, const std::string& flag);
 void check_coordinates_fit(const StudySetup& s, const std::vector<std::int32_t>& k,

@@ -35,9 +35,7 @@ StudyReport run_visualization_study(const StudySetup& s, const VisualizationStud
   RP_CHECK(!study.coordinates.empty() || study.random_coordinates >= 1, what,
            "choose coordinates or a number of random ones >= 1");
   check_coordinates_fit(s, study.coordinates, what);
-  validate(study.params.attack);
-  RP_CHECK(study.params.attack.steps >= 1, what,
-           "--iterations must be >= 1, found " << study.params.attack.steps);
+  check_optimization(study.params.attack, what);
   for (const ModelUnderStudy& m : s.models) {
     const std::int64_t k = study.coordinates.empty()
                                ? std::min(study.random_coordinates, m.net->representation_size())
@@ -140,9 +138,7 @@ StudyReport run_maximizing_inputs_study(const StudySetup& s, const MaximizingInp
   RP_CHECK(!study.coordinates.empty() || study.random_coordinates >= 1, what,
            "choose coordinates or a number of random ones >= 1");
   check_coordinates_fit(s, study.coordinates, what);
-  validate(study.params.attack);
-  RP_CHECK(study.params.attack.steps >= 1, what,
-           "--iterations must be >= 1, found " << study.params.attack.steps);
+  check_optimization(study.params.attack, what);
   RP_CHECK(study.params.top >= 1 && study.params.top <= s.data->size(), what,
            "--top must be in [1, " << s.data->size() << "], found " << study.params.top);
   check_batch(study.coordinates.empty() ? study.random_coordinates
