@@ -11,91 +11,51 @@ namespace {
 
 using i64 = std::int64_t;
 
-// y[e] = f(a[e], b[e], y[e]) (y read only when ReadsOut), a and b optional.
-template <bool ReadsOut, typename T, typename F>
-__global__ void zip_scalar(i64 n, const T* a, const T* b, T* y, F f) {
-  for (i64 e = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; e < n;
-       e += static_cast<i64>(gridDim.x) * blockDim.x) {
-    y[e] = f(a != nullptr ? a[e] : T(0), b != nullptr ? b[e] : T(0), ReadsOut ? y[e] : T(0));
-  }
+std::string count_text(i64 n) {
+  std::ostringstream os;
+  os << n << " elements";
+  return os.str();
 }
 
-template <bool ReadsOut, typename T, typename F>
-__global__ void zip_vector(i64 count, const typename Vec<T>::type* a,
-                           const typename Vec<T>::type* b, typename Vec<T>::type* y, F f) {
-  using V = typename Vec<T>::type;
-  for (i64 e = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; e < count;
-       e += static_cast<i64>(gridDim.x) * blockDim.x) {
-    const V va = a != nullptr ? a[e] : V{}, vb = b != nullptr ? b[e] : V{};
-    const V vy = ReadsOut ? y[e] : V{};
-    const T* sa = reinterpret_cast<const T*>(&va);
-    const T* sb = reinterpret_cast<const T*>(&vb);
-    const T* sy = reinterpret_cast<const T*>(&vy);
-    V r;
-    T* sr = reinterpret_cast<T*>(&r);
-#pragma unroll
-    for (int k = 0; k < Vec<T>::width; ++k) sr[k] = f(sa[k], sb[k], sy[k]);
-    y[e] = r;
-  }
-}
-
-template <typename T>
-constexpr bool kVectorizable = std::is_same_v<T, float> || std::is_same_v<T, double>;
-
+// y = f(a, b, y): the maps of launch.cuh with two inputs.
 template <bool ReadsOut, typename T, typename F>
 void zip(CudaHandles* h, const char* op, i64 n, const T* a, const T* b, T* y, F f) {
-  if (n == 0) return;
-  bool vector = false;
-  if constexpr (kVectorizable<T>) {
-    vector = n % Vec<T>::width == 0 && (a == nullptr || aligned16(a)) &&
-             (b == nullptr || aligned16(b)) && aligned16(y);
-    if (vector) {
-      using V = typename Vec<T>::type;
-      const i64 count = n / Vec<T>::width;
-      zip_vector<ReadsOut, T><<<grid_for(count), kBlock, 0, h->stream>>>(
-          count, reinterpret_cast<const V*>(a), reinterpret_cast<const V*>(b),
-          reinterpret_cast<V*>(y), f);
-    }
-  }
-  if (!vector) zip_scalar<ReadsOut, T><<<grid_for(n), kBlock, 0, h->stream>>>(n, a, b, y, f);
-  std::ostringstream shape;
-  shape << n << " elements";
-  check_launch(h, op, shape.str());
+  launch_map<ReadsOut>(h, op, count_text(n), n, a, b, static_cast<const T*>(nullptr), y, f);
 }
 
 struct Add {
   template <typename T>
-  __device__ T operator()(T a, T b, T) const {
+  __device__ T operator()(T a, T b, T, T) const {
     return a + b;
   }
 };
 struct Copy {
   template <typename T>
-  __device__ T operator()(T a, T, T) const {
+  __device__ T operator()(T a, T, T, T) const {
     return a;
   }
 };
 struct Accumulate {
   template <typename T>
-  __device__ T operator()(T a, T, T y) const {
+  __device__ T operator()(T a, T, T, T y) const {
     return y + a;
   }
 };
 template <typename T>
 struct Constant {
   T value;
-  __device__ T operator()(T, T, T) const { return value; }
+  __device__ T operator()(T, T, T, T) const { return value; }
 };
 struct Relu {
   template <typename T>
-  __device__ T operator()(T x, T, T) const {
+  __device__ T operator()(T x, T, T, T) const {
     return x < T(0) ? T(0) : x;
   }
 };
 template <bool Acc>
 struct ReluGrad {  // a = y (the forward's output), b = dy
   template <typename T>
-  __device__ T operator()(T y, T dy, T dx) const {
+  __device__ T operator()(T y, T dy, T, T dx) const {
     const T g = y > T(0) ? dy : T(0);
     return Acc ? dx + g : g;
   }

@@ -26,81 +26,28 @@ __host__ __device__ inline double max_of<double>() {
 
 // ---- elementwise (Linf) --------------------------------------------------------------------
 
+template <typename T>
 struct LinfStep {
-  template <typename T>
-  __device__ T operator()(T x, T g, T, T alpha, T) const {
-    return linf_step_value(x, g, alpha);
-  }
+  T alpha;
+  __device__ T operator()(T x, T g, T, T) const { return linf_step_value(x, g, alpha); }
 };
+template <typename T>
 struct LinfProject {
-  template <typename T>
-  __device__ T operator()(T x, T x0, T, T, T eps) const {
-    return project_linf_value(x, x0, eps);
-  }
+  T eps;
+  __device__ T operator()(T x, T x0, T, T) const { return project_linf_value(x, x0, eps); }
 };
+template <typename T>
 struct LinfUpdate {
-  template <typename T>
-  __device__ T operator()(T x, T g, T x0, T alpha, T eps) const {
+  T alpha, eps;
+  __device__ T operator()(T x, T g, T x0, T) const {
     return project_linf_value(linf_step_value(x, g, alpha), x0, eps);
   }
 };
-
-// out[e] = f(a[e], b[e], c[e]) over `count` elements; c may be null when f ignores it.
-template <typename T, typename F>
-__global__ void map_scalar(i64 count, const T* a, const T* b, const T* c, T p, T q, T* out, F f) {
-  for (i64 e = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; e < count;
-       e += static_cast<i64>(gridDim.x) * blockDim.x) {
-    out[e] = f(a[e], b[e], c != nullptr ? c[e] : T(0), p, q);
-  }
-}
-
-// The same on 16-byte vectors: `count` vectors of Vec<T>::width elements.
-template <typename T, typename F>
-__global__ void map_vector(i64 count, const typename Vec<T>::type* a,
-                           const typename Vec<T>::type* b, const typename Vec<T>::type* c, T p, T q,
-                           typename Vec<T>::type* out, F f) {
-  using V = typename Vec<T>::type;
-  constexpr int w = Vec<T>::width;
-  for (i64 e = blockIdx.x * static_cast<i64>(blockDim.x) + threadIdx.x; e < count;
-       e += static_cast<i64>(gridDim.x) * blockDim.x) {
-    const V va = a[e], vb = b[e];
-    const V vc = c != nullptr ? c[e] : V{};
-    const T* sa = reinterpret_cast<const T*>(&va);
-    const T* sb = reinterpret_cast<const T*>(&vb);
-    const T* sc = reinterpret_cast<const T*>(&vc);
-    V r;
-    T* sr = reinterpret_cast<T*>(&r);
-#pragma unroll
-    for (int k = 0; k < w; ++k) sr[k] = f(sa[k], sb[k], sc[k], p, q);
-    out[e] = r;
-  }
-}
 
 std::string shape_text(const PerturbShape& s) {
   std::ostringstream os;
   os << "(" << s.n << ", " << s.d << ")";
   return os.str();
-}
-
-template <typename T, typename F>
-void launch_map(CudaHandles* h, const char* op, const PerturbShape& s, const T* a, const T* b,
-                const T* c, double p, double q, T* out, F f) {
-  const i64 count = s.n * s.d;
-  if (count == 0) return;
-  constexpr int w = Vec<T>::width;
-  const bool vector = count % w == 0 && aligned16(a) && aligned16(b) &&
-                      (c == nullptr || aligned16(c)) && aligned16(out);
-  if (vector) {
-    using V = typename Vec<T>::type;
-    map_vector<T><<<grid_for(count / w), kBlock, 0, h->stream>>>(
-        count / w, reinterpret_cast<const V*>(a), reinterpret_cast<const V*>(b),
-        reinterpret_cast<const V*>(c), static_cast<T>(p), static_cast<T>(q),
-        reinterpret_cast<V*>(out), f);
-  } else {
-    map_scalar<T><<<grid_for(count), kBlock, 0, h->stream>>>(count, a, b, c, static_cast<T>(p),
-                                                             static_cast<T>(q), out, f);
-  }
-  check_launch(h, op, shape_text(s));
 }
 
 template <typename T>
@@ -205,19 +152,22 @@ unsigned example_grid(i64 n) {
 template <typename T>
 void pgd_step_linf(CudaHandles* h, const PerturbShape& s, const T* x, const T* g, double alpha,
                    T* out) {
-  launch_map<T>(h, "pgd_step_linf", s, x, g, nullptr, alpha, 0.0, out, LinfStep{});
+  launch_map<false>(h, "pgd_step_linf", shape_text(s), s.n * s.d, x, g,
+                    static_cast<const T*>(nullptr), out, LinfStep<T>{static_cast<T>(alpha)});
 }
 
 template <typename T>
 void project_linf(CudaHandles* h, const PerturbShape& s, const T* x, const T* x0, double eps,
                   T* out) {
-  launch_map<T>(h, "project_linf", s, x, x0, nullptr, 0.0, eps, out, LinfProject{});
+  launch_map<false>(h, "project_linf", shape_text(s), s.n * s.d, x, x0,
+                    static_cast<const T*>(nullptr), out, LinfProject<T>{static_cast<T>(eps)});
 }
 
 template <typename T>
 void pgd_update_linf(CudaHandles* h, const PerturbShape& s, const T* x, const T* g, const T* x0,
                      double alpha, double eps, T* out) {
-  launch_map<T>(h, "pgd_update_linf", s, x, g, x0, alpha, eps, out, LinfUpdate{});
+  launch_map<false>(h, "pgd_update_linf", shape_text(s), s.n * s.d, x, g, x0, out,
+                    LinfUpdate<T>{static_cast<T>(alpha), static_cast<T>(eps)});
 }
 
 template <typename T>
