@@ -63,6 +63,7 @@ if(RP_CUDA_ENABLED)
   string(REGEX REPLACE ".*CUDNN_MINOR ([0-9]+).*" "\\1" _min "${_rp_cudnn_v}")
   string(REGEX REPLACE ".*CUDNN_PATCHLEVEL ([0-9]+).*" "\\1" _pat "${_rp_cudnn_v}")
   set(RP_CUDNN_HEADER_VERSION "${_maj}.${_min}.${_pat}")
+  include(RobustpriorCudnnFrontend)  # the convolutions' graph API: rp_cudnn_frontend
 else()
   set(RP_CUDNN_HEADER_VERSION "")
 endif()

@@ -40,6 +40,10 @@ void NetworkBase::finish(const Shape& final_shape, Handle final_map, Handle fina
 void NetworkBase::prepare(Context& ctx, std::int64_t max_batch) {
   RP_CHECK(ctx.device() == store_.device(), spec_.arch,
            "parameters live on " << store_.device() << " but the context runs on " << ctx.device());
+  RP_CHECK(max_batch >= 1, spec_.arch, "batch size must be >= 1, found " << max_batch);
+  // Before the early return: `ctx` may be a context these plans were never built for (each
+  // context caches its own; for one that has them this is a lookup per convolution).
+  for (const Conv2dLayer& conv : convs_) conv.prepare(ctx, max_batch, spec_.dtype);
   if (acts_.allocated() && acts_.max_batch() == max_batch) return;
   acts_.allocate(ctx.device(), max_batch);
   have_forward_ = false;

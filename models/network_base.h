@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "engine/nn/activations.h"
 #include "engine/nn/layers.h"
@@ -56,6 +57,9 @@ class NetworkBase : public Network {
   NetworkSpec spec_;
   ParameterStore store_;
   ActivationArena acts_;
+  // Every convolution of the network, listed as the architecture builds it: prepare() plans
+  // them all (cuDNN plans, workspace) before any loop runs with allocations frozen.
+  std::vector<Conv2dLayer> convs_;
 
  private:
   void backward_from_pool(Context& ctx, const BackwardOptions& opt);

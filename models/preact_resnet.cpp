@@ -27,17 +27,22 @@ struct PreActBlock {
   Handle a1, sc, c1, a2, out;  // forward
   Handle g_out, g_a2, g_a1;    // backward
 
-  PreActBlock(ParameterStore& store, ActivationArena& acts, DType dtype, const std::string& name,
-              std::int64_t in_planes, std::int64_t planes, std::int64_t stride, const Shape& in)
+  // Lists its convolutions in `convs` (which NetworkBase::prepare plans ahead).
+  PreActBlock(ParameterStore& store, ActivationArena& acts, DType dtype,
+              std::vector<Conv2dLayer>& convs, const std::string& name, std::int64_t in_planes,
+              std::int64_t planes, std::int64_t stride, const Shape& in)
       : bn1(BatchNormLayer::create(store, acts, name + ".bn1", in_planes, dtype)),
-        conv1(Conv2dLayer::create(store, name + ".conv1", in_planes, planes, 3, stride, 1)),
+        conv1(Conv2dLayer::create(store, name + ".conv1", in, planes, 3, stride, 1)),
         bn2(BatchNormLayer::create(store, acts, name + ".bn2", planes, dtype)),
-        conv2(Conv2dLayer::create(store, name + ".conv2", planes, planes, 3, 1, 1)),
+        conv2(Conv2dLayer::create(store, name + ".conv2", conv1.output_shape(), planes, 3, 1, 1)),
         projection(stride != 1 || in_planes != planes),
         in_shape(in),
-        out_shape(conv1.output_shape(in)) {
+        out_shape(conv1.output_shape()) {
+    convs.push_back(conv1);
+    convs.push_back(conv2);
     if (projection) {
-      shortcut = Conv2dLayer::create(store, name + ".shortcut.0", in_planes, planes, 1, stride, 0);
+      shortcut = Conv2dLayer::create(store, name + ".shortcut.0", in, planes, 1, stride, 0);
+      convs.push_back(shortcut);
       sc = acts.batched(out_shape, dtype);
     }
     a1 = acts.batched(in_shape, dtype);
@@ -80,8 +85,9 @@ class PreActResNet18 final : public NetworkBase {
       return v;
     };
     const std::int64_t stem = scaled(64);
-    conv1_ = Conv2dLayer::create(store_, "conv1", spec_.channels, stem, 3, 1, 1);
-    Shape shape = conv1_.output_shape(input_shape());
+    conv1_ = Conv2dLayer::create(store_, "conv1", input_shape(), stem, 3, 1, 1);
+    convs_.push_back(conv1_);
+    Shape shape = conv1_.output_shape();
     stem_out_ = batched(shape);
     g_stem_ = batched(shape);
     std::int64_t in_planes = stem;
@@ -91,7 +97,8 @@ class PreActResNet18 final : public NetworkBase {
       for (int b = 0; b < 2; ++b) {
         const std::int64_t stride = (stage > 0 && b == 0) ? 2 : 1;
         const std::string name = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
-        blocks_.emplace_back(store_, acts_, spec_.dtype, name, in_planes, planes, stride, shape);
+        blocks_.emplace_back(store_, acts_, spec_.dtype, convs_, name, in_planes, planes, stride,
+                             shape);
         shape = blocks_.back().out_shape;
         in_planes = planes;
       }

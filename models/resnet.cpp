@@ -31,12 +31,19 @@ void final_relu_backward(Context& ctx, const Tensor& y, const Tensor& dy, const 
   }
 }
 
-// Planning context for blocks: the store, the activation arena, the dtype.
+// Planning context for blocks: the store, the activation arena, the dtype, and the network's
+// list of convolutions (which NetworkBase::prepare plans ahead).
 struct Planner {
   ParameterStore& store;
   ActivationArena& acts;
   DType dtype;
+  std::vector<Conv2dLayer>& convs;
   Handle batched(const Shape& per_example) { return acts.batched(per_example, dtype); }
+  Conv2dLayer conv(const std::string& name, const Shape& in, std::int64_t c_out,
+                   std::int64_t kernel, std::int64_t stride, std::int64_t pad) {
+    convs.push_back(Conv2dLayer::create(store, name, in, c_out, kernel, stride, pad));
+    return convs.back();
+  }
 };
 
 // An optional projection shortcut: 1x1 strided conv + BN when the shape changes.
@@ -46,15 +53,14 @@ struct Shortcut {
   BatchNormLayer bn;
   Handle conv_out = 0, bn_out = 0;
 
-  Shortcut(Planner& p, const std::string& prefix, std::int64_t in_planes, std::int64_t out_planes,
-           std::int64_t stride, const Shape& out_shape)
-      : projection(stride != 1 || in_planes != out_planes) {
+  Shortcut(Planner& p, const std::string& prefix, const Shape& in_shape, std::int64_t out_planes,
+           std::int64_t stride)
+      : projection(stride != 1 || in_shape[0] != out_planes) {
     if (!projection) return;
-    conv =
-        Conv2dLayer::create(p.store, prefix + ".shortcut.0", in_planes, out_planes, 1, stride, 0);
+    conv = p.conv(prefix + ".shortcut.0", in_shape, out_planes, 1, stride, 0);
     bn = BatchNormLayer::create(p.store, p.acts, prefix + ".shortcut.1", out_planes, p.dtype);
-    conv_out = p.batched(out_shape);
-    bn_out = p.batched(out_shape);
+    conv_out = p.batched(conv.output_shape());
+    bn_out = p.batched(conv.output_shape());
   }
   // The tensor added to the residual branch.
   const Tensor& forward(Context& ctx, const ParameterStore& s, const ActivationArena& a,
@@ -91,14 +97,14 @@ struct BasicBlock {
   Handle g_out, g_pre, g_c2, g_a1;  // backward
   Shape out_shape;
 
-  BasicBlock(Planner& p, const std::string& name, std::int64_t in_planes, std::int64_t planes,
-             std::int64_t stride, const Shape& in_shape)
-      : conv1(Conv2dLayer::create(p.store, name + ".conv1", in_planes, planes, 3, stride, 1)),
+  BasicBlock(Planner& p, const std::string& name, std::int64_t planes, std::int64_t stride,
+             const Shape& in_shape)
+      : conv1(p.conv(name + ".conv1", in_shape, planes, 3, stride, 1)),
         bn1(BatchNormLayer::create(p.store, p.acts, name + ".bn1", planes, p.dtype)),
-        conv2(Conv2dLayer::create(p.store, name + ".conv2", planes, planes, 3, 1, 1)),
+        conv2(p.conv(name + ".conv2", conv1.output_shape(), planes, 3, 1, 1)),
         bn2(BatchNormLayer::create(p.store, p.acts, name + ".bn2", planes, p.dtype)),
-        shortcut(p, name, in_planes, planes, stride, conv1.output_shape(in_shape)),
-        out_shape(conv1.output_shape(in_shape)) {
+        shortcut(p, name, in_shape, planes, stride),
+        out_shape(conv2.output_shape()) {
     for (Handle* h : {&c1, &a1, &c2, &b2, &out, &g_out, &g_pre, &g_c2, &g_a1}) {
       *h = p.batched(out_shape);
     }
@@ -145,18 +151,17 @@ struct Bottleneck {
   Handle g_out, g_pre, g_c3, g_a2, g_a1;  // backward
   Shape out_shape;
 
-  Bottleneck(Planner& p, const std::string& name, std::int64_t in_planes, std::int64_t planes,
-             std::int64_t stride, const Shape& in_shape)
-      : conv1(Conv2dLayer::create(p.store, name + ".conv1", in_planes, planes, 1, 1, 0)),
+  Bottleneck(Planner& p, const std::string& name, std::int64_t planes, std::int64_t stride,
+             const Shape& in_shape)
+      : conv1(p.conv(name + ".conv1", in_shape, planes, 1, 1, 0)),
         bn1(BatchNormLayer::create(p.store, p.acts, name + ".bn1", planes, p.dtype)),
-        conv2(Conv2dLayer::create(p.store, name + ".conv2", planes, planes, 3, stride, 1)),
+        conv2(p.conv(name + ".conv2", conv1.output_shape(), planes, 3, stride, 1)),
         bn2(BatchNormLayer::create(p.store, p.acts, name + ".bn2", planes, p.dtype)),
-        conv3(Conv2dLayer::create(p.store, name + ".conv3", planes, planes * kExpansion, 1, 1, 0)),
+        conv3(p.conv(name + ".conv3", conv2.output_shape(), planes * kExpansion, 1, 1, 0)),
         bn3(BatchNormLayer::create(p.store, p.acts, name + ".bn3", planes * kExpansion, p.dtype)),
-        shortcut(p, name, in_planes, planes * kExpansion, stride,
-                 conv3.output_shape(conv2.output_shape(conv1.output_shape(in_shape)))),
-        out_shape(conv3.output_shape(conv2.output_shape(conv1.output_shape(in_shape)))) {
-    const Shape s1 = conv1.output_shape(in_shape), s2 = conv2.output_shape(s1);
+        shortcut(p, name, in_shape, planes * kExpansion, stride),
+        out_shape(conv3.output_shape()) {
+    const Shape s1 = conv1.output_shape(), s2 = conv2.output_shape();
     c1 = p.batched(s1);
     a1 = p.batched(s1);
     g_a1 = p.batched(s1);
@@ -203,24 +208,22 @@ class ResNet final : public NetworkBase {
   ResNet(const NetworkSpec& spec, const std::vector<int>& blocks_per_stage, Device device,
          std::uint64_t seed)
       : NetworkBase(spec) {
-    Planner p{store_, acts_, spec_.dtype};
+    Planner p{store_, acts_, spec_.dtype, convs_};
     const std::int64_t stem = scaled(64, spec_.width);
-    conv1_ = Conv2dLayer::create(store_, "conv1", spec_.channels, stem, 3, 1, 1);
+    conv1_ = p.conv("conv1", input_shape(), stem, 3, 1, 1);
     bn1_ = BatchNormLayer::create(store_, acts_, "bn1", stem, spec_.dtype);
-    Shape shape = conv1_.output_shape(input_shape());
+    Shape shape = conv1_.output_shape();
     stem_conv_ = p.batched(shape);
     stem_out_ = p.batched(shape);
     g_stem_ = p.batched(shape);
-    std::int64_t in_planes = stem;
     const std::int64_t stage_planes[4] = {64, 128, 256, 512};
     for (int stage = 0; stage < 4; ++stage) {
       const std::int64_t planes = scaled(stage_planes[stage], spec_.width);
       for (int b = 0; b < blocks_per_stage[static_cast<std::size_t>(stage)]; ++b) {
         const std::int64_t stride = (stage > 0 && b == 0) ? 2 : 1;
         const std::string name = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
-        blocks_.emplace_back(p, name, in_planes, planes, stride, shape);
+        blocks_.emplace_back(p, name, planes, stride, shape);
         shape = blocks_.back().out_shape;
-        in_planes = planes * Block::kExpansion;
       }
     }
     finish(shape, blocks_.back().out, blocks_.back().g_out, device, seed);

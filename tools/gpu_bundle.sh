@@ -2,15 +2,18 @@
 # Packs the release build's binaries (tests, benchmarks, the CLI), stripped, with the shared
 # libraries they need that a GPU node without the build tools may lack, into one folder
 # (default .bundle/), with run.sh beside them. cuDNN and cuBLAS are not packed: run.sh finds
-# the node's own. Usage: tools/gpu_bundle.sh [OUT_DIR]
+# the node's own. Usage: tools/gpu_bundle.sh [OUT_DIR]; ROBUSTPRIOR_BUNDLE_ONLY="a b ..." packs
+# only the named binaries (tools/gpu_check.sh keeps its payload small that way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-.bundle}
 ./tools/build.sh release >/dev/null
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
+only=" ${ROBUSTPRIOR_BUNDLE_ONLY:-} "
 for exe in build/release/bin/*; do
   [ -x "$exe" ] && [ -f "$exe" ] || continue
+  [ "$only" = "  " ] || [[ "$only" == *" $(basename "$exe") "* ]] || continue
   strip -o "$out/bin/$(basename "$exe")" "$exe"
 done
 # Everything ldd resolves except the C/C++ runtime every Linux has and the CUDA libraries the

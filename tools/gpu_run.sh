@@ -31,10 +31,12 @@ PY
 
 cudnn_dir=$(find_dir libcudnn.so.9) || { echo "run.sh: cuDNN 9 (libcudnn.so.9) not found on this node" >&2; exit 1; }
 cublas_dir=$(find_dir libcublas.so.13) || { echo "run.sh: cuBLAS 13 (libcublas.so.13) not found on this node" >&2; exit 1; }
-export LD_LIBRARY_PATH="$here/lib:$cudnn_dir:$cublas_dir:${LD_LIBRARY_PATH:-}"
+# NVRTC: cuDNN's runtime-compiled engines and cudnn-frontend's plans need it.
+nvrtc_dir=$(find_dir libnvrtc.so.13) || { echo "run.sh: NVRTC 13 (libnvrtc.so.13) not found on this node" >&2; exit 1; }
+export LD_LIBRARY_PATH="$here/lib:$cudnn_dir:$cublas_dir:$nvrtc_dir:${LD_LIBRARY_PATH:-}"
 export PATH="$here/bin:$PATH"
 export ROBUSTPRIOR_CLI="$here/bin/robustprior"  # the CLI tests run this one
-echo "bundle $(cat "$here/COMMIT" 2>/dev/null); cuDNN from $cudnn_dir, cuBLAS from $cublas_dir"
+echo "bundle $(cat "$here/COMMIT" 2>/dev/null); cuDNN from $cudnn_dir, cuBLAS from $cublas_dir, NVRTC from $nvrtc_dir"
 "$here/bin/robustprior" info | sed -n '/^cuda/,$p'
 
 if [ $# -gt 0 ]; then

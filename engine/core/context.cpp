@@ -1,6 +1,7 @@
 #include "engine/core/context.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -23,7 +24,8 @@ int Context::default_threads() {
 Context::Context(ContextOptions options)
     : device_(options.device),
       seed_(options.seed),
-      threads_(options.threads == 0 ? default_threads() : options.threads) {
+      threads_(options.threads == 0 ? default_threads() : options.threads),
+      tf32_(options.tf32) {
   RP_CHECK(options.threads >= 0, "Context", "threads must be >= 0, found " << options.threads);
   if (device_.is_cuda()) {
     const CudaRuntimeInfo info = cuda_runtime_info();
@@ -62,6 +64,16 @@ void Context::synchronize() {
   if (cuda_) cuda_handles_synchronize(cuda_.get());
 }
 
+namespace {
+
+// A tensor an op on `ctx` may touch: on the CPU, or on the context's own CUDA device.
+void check_reachable(const char* op, Device ctx_device, const Tensor& t, const char* name) {
+  RP_CHECK(t.device().is_cpu() || t.device() == ctx_device, op,
+           name << " " << t.str() << " is on neither the CPU nor this context's " << ctx_device);
+}
+
+}  // namespace
+
 void Context::copy(const Tensor& dst, const Tensor& src) {
   RP_CHECK(dst.defined() && src.defined() && dst.shape() == src.shape() &&
                dst.dtype() == src.dtype() && dst.layout() == src.layout(),
@@ -75,7 +87,26 @@ void Context::copy(const Tensor& dst, const Tensor& src) {
   RP_CHECK(device_.is_cuda(), "Context::copy",
            "a copy involving " << dst.device() << " and " << src.device() << " on a " << device_
                                << " context");
-  cuda_copy_async(&cuda(), dst.raw_data(), src.raw_data(), dst.nbytes());
+  check_reachable("Context::copy", device_, dst, "destination");
+  check_reachable("Context::copy", device_, src, "source");
+  if (dst.device().is_cpu()) {
+    cuda_download(&cuda(), dst.raw_data(), src.raw_data(), dst.nbytes());
+  } else if (src.device().is_cpu()) {
+    cuda_upload(&cuda(), dst.raw_data(), src.raw_data(), dst.nbytes());
+  } else {
+    cuda_copy_async(&cuda(), dst.raw_data(), src.raw_data(), dst.nbytes());
+  }
+}
+
+void Context::zero(const Tensor& t) {
+  RP_CHECK(t.defined(), "Context::zero", "undefined tensor");
+  RP_CHECK(t.device() == device_, "Context::zero",
+           t.str() << " is not on this context's " << device_);
+  if (device_.is_cpu()) {
+    if (t.nbytes() > 0) std::memset(t.raw_data(), 0, t.nbytes());
+  } else {
+    cuda_zero_async(&cuda(), t.raw_data(), t.nbytes());
+  }
 }
 
 }  // namespace rp

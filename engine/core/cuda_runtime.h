@@ -23,6 +23,7 @@ struct CudaRuntimeInfo {
   int runtime_version = 0;        // cudaRuntimeGetVersion, e.g. 13000
   int driver_version = 0;         // cudaDriverGetVersion; 0 when no driver is installed
   std::size_t cudnn_version = 0;  // cudnnGetVersion() of the library actually loaded
+  std::string cublas_version;     // "major.minor.patch" of the cuBLAS loaded; "" when absent
   std::vector<CudaDeviceInfo> devices;
   std::string why_none;  // set when devices is empty
 };
@@ -34,8 +35,12 @@ bool cuda_available();
 
 void* cuda_allocate(int ordinal, std::size_t bytes);
 void cuda_free(int ordinal, void* ptr) noexcept;
-// Any direction. Waits for all queued work on the device first, so it is correct whatever
-// stream produced the data: for API boundaries, never inside a step.
+
+// Context-free copies and fills (Tensor::copy_from, to, to_vector, from_vector, zeros): for
+// API boundaries, never inside a step. They are ordered with every stream of the device by
+// synchronizing it before (work queued on any stream that produces or reads the memory is
+// done) and after (the data has landed before the host goes on, so work the host queues next,
+// on any stream, sees it; a pageable host source may be reused at once).
 void cuda_copy(void* dst, const void* src, std::size_t bytes);
 void cuda_zero(int ordinal, void* ptr, std::size_t bytes);
 
@@ -44,8 +49,17 @@ struct CudaHandles;
 CudaHandles* cuda_handles_create(int ordinal);
 void cuda_handles_destroy(CudaHandles* handles) noexcept;
 void cuda_handles_synchronize(CudaHandles* handles);
-// Queued on the context's stream, after its earlier work; no host synchronization (a copy
-// inside an attack or training step, capturable in a CUDA graph).
+
+// Stream-ordered transfers on a context's stream, after its earlier work; see context.h.
+// Device to device (any devices), or a fill with zero bytes: queued, no host synchronization
+// (capturable in a CUDA graph).
 void cuda_copy_async(CudaHandles* handles, void* dst, const void* src, std::size_t bytes);
+void cuda_zero_async(CudaHandles* handles, void* ptr, std::size_t bytes);
+// Host to device, staged through the context's pinned buffers: returns once the source has
+// been read (the caller may reuse it); the device copy is queued on the stream.
+void cuda_upload(CudaHandles* handles, void* dst, const void* host_src, std::size_t bytes);
+// Device to host through the pinned buffers: waits for the stream's earlier work, then for
+// the copy itself - the one place the host reads a result.
+void cuda_download(CudaHandles* handles, void* host_dst, const void* src, std::size_t bytes);
 
 }  // namespace rp

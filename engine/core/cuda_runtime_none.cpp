@@ -45,5 +45,14 @@ void cuda_handles_synchronize(CudaHandles*) {
 void cuda_copy_async(CudaHandles*, void*, const void*, std::size_t) {
   no_cuda("cuda_copy_async");
 }
+void cuda_zero_async(CudaHandles*, void*, std::size_t) {
+  no_cuda("cuda_zero_async");
+}
+void cuda_upload(CudaHandles*, void*, const void*, std::size_t) {
+  no_cuda("cuda_upload");
+}
+void cuda_download(CudaHandles*, void*, const void*, std::size_t) {
+  no_cuda("cuda_download");
+}
 
 }  // namespace rp

@@ -33,16 +33,18 @@ std::vector<std::string> read_classes(const std::string& dir) {
   return classes;
 }
 
-void append_batch(const std::string& path, std::int64_t expected_records, Dataset& d) {
+// expected_records 0: take this file's count and make it the expectation of the next files.
+void append_batch(const std::string& path, std::int64_t& expected_records, Dataset& d) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   RP_CHECK(in.good(), "cifar10", "cannot open " << path << " (" << kLayout << ")");
   const auto bytes = static_cast<std::int64_t>(in.tellg());
   RP_CHECK(bytes > 0 && bytes % kRecordBytes == 0, "cifar10",
            path << " is truncated or not CIFAR-10 binary: " << bytes
                 << " bytes is not a whole number of " << kRecordBytes << "-byte records");
+  if (expected_records == 0) expected_records = bytes / kRecordBytes;
   RP_CHECK(bytes / kRecordBytes == expected_records, "cifar10",
-           path << " holds " << bytes / kRecordBytes << " records, CIFAR-10's files hold "
-                << expected_records << " (truncated?)");
+           path << " holds " << bytes / kRecordBytes << " records, expected " << expected_records
+                << " like the other files (truncated?)");
   in.seekg(0);
   std::vector<char> buf(static_cast<std::size_t>(bytes));
   in.read(buf.data(), bytes);
@@ -71,11 +73,13 @@ Dataset empty_split(const std::string& dir, const std::vector<std::string>& clas
 DatasetSplits load_cifar10(const std::string& dir, const Cifar10Options& opt) {
   const std::vector<std::string> classes = read_classes(dir);
   DatasetSplits s{empty_split(dir, classes), empty_split(dir, classes)};
+  RP_CHECK(opt.records_per_file >= 0, "cifar10",
+           "records per file must be >= 0, found " << opt.records_per_file);
+  std::int64_t records = opt.records_per_file;
   for (int b = 1; opt.train && b <= 5; ++b) {
-    append_batch(path_in(dir, "data_batch_" + std::to_string(b) + ".bin"), opt.records_per_file,
-                 s.train);
+    append_batch(path_in(dir, "data_batch_" + std::to_string(b) + ".bin"), records, s.train);
   }
-  append_batch(path_in(dir, "test_batch.bin"), opt.records_per_file, s.test);
+  append_batch(path_in(dir, "test_batch.bin"), records, s.test);
   if (opt.train) s.train.validate();
   s.test.validate();
   return s;

@@ -14,8 +14,9 @@
 namespace rp {
 
 struct Cifar10Options {
-  // Every official file holds 10,000 records; a file cut at a record boundary is truncated
-  // too. (Tests write smaller files.)
+  // Every official file holds 10,000 records. 0: as many as the first file read holds, the
+  // same in every file - a subset cut evenly from each file (a file cut at a record boundary
+  // on its own is still refused as truncated).
   std::int64_t records_per_file = 10000;
   bool train = true;  // false: the test split only (evaluation)
 };

@@ -12,6 +12,7 @@ DatasetSplits load_dataset(const DatasetRequest& r) {
   if (r.kind == "cifar10") {
     RP_CHECK(!r.dir.empty(), "dataset", "cifar10 needs --data DIR (the binary batches)");
     Cifar10Options opt;
+    opt.records_per_file = 0;  // the official 10,000, or an evenly cut subset of them
     opt.train = r.train;
     s = load_cifar10(r.dir, opt);
   } else if (r.kind == "folder") {

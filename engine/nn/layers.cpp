@@ -9,24 +9,31 @@
 
 namespace rp {
 
-Conv2dLayer Conv2dLayer::create(ParameterStore& store, const std::string& name, std::int64_t c_in,
-                                std::int64_t c_out, std::int64_t kernel, std::int64_t stride,
-                                std::int64_t pad) {
+Conv2dLayer Conv2dLayer::create(ParameterStore& store, const std::string& name,
+                                const Shape& in_shape, std::int64_t c_out, std::int64_t kernel,
+                                std::int64_t stride, std::int64_t pad) {
+  RP_CHECK(in_shape.rank() == 3, name, "expected a (C, H, W) input shape, found " << in_shape);
   Conv2dLayer l;
-  const double fan_in = static_cast<double>(c_in * kernel * kernel);
-  l.weight = store.add(name + ".weight", Shape{c_out, c_in, kernel, kernel}, ParamKind::Parameter,
+  l.c_in = in_shape[0];
+  const double fan_in = static_cast<double>(l.c_in * kernel * kernel);
+  l.weight = store.add(name + ".weight", Shape{c_out, l.c_in, kernel, kernel}, ParamKind::Parameter,
                        ParamInit::uniform(1.0 / std::sqrt(fan_in)));
   l.params = Conv2dParams::square(stride, pad);
-  l.c_in = c_in;
   l.c_out = c_out;
   l.kernel = kernel;
+  l.in_shape = in_shape;
   return l;
 }
 
-Shape Conv2dLayer::output_shape(const Shape& in) const {
-  const Shape out = conv2d_output_shape(Shape{1, in[0], in[1], in[2]},
+Shape Conv2dLayer::output_shape() const {
+  const Shape out = conv2d_output_shape(Shape{1, in_shape[0], in_shape[1], in_shape[2]},
                                         Shape{c_out, c_in, kernel, kernel}, params);
   return Shape{out[1], out[2], out[3]};
+}
+
+void Conv2dLayer::prepare(Context& ctx, std::int64_t max_batch, DType dtype) const {
+  conv2d_prepare(ctx, Shape{max_batch, in_shape[0], in_shape[1], in_shape[2]},
+                 Shape{c_out, c_in, kernel, kernel}, params, dtype, /*backward=*/true);
 }
 
 void Conv2dLayer::forward(Context& ctx, const ParameterStore& store, const Tensor& x,

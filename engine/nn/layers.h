@@ -27,15 +27,20 @@ struct BackwardOptions {
 };
 
 // Convolution without bias; weight (C_out, C_in, k, k), PyTorch's default initialization.
+// The input's shape is fixed when the model is built, so that prepare() can plan the layer's
+// convolutions (cuDNN plans, workspace) before any loop runs.
 struct Conv2dLayer {
   ParameterStore::Id weight = 0;
   Conv2dParams params;
   std::int64_t c_in = 0, c_out = 0, kernel = 0;
+  Shape in_shape;  // (C_in, H, W) per example
 
-  static Conv2dLayer create(ParameterStore& store, const std::string& name, std::int64_t c_in,
+  static Conv2dLayer create(ParameterStore& store, const std::string& name, const Shape& in_shape,
                             std::int64_t c_out, std::int64_t kernel, std::int64_t stride,
                             std::int64_t pad);
-  Shape output_shape(const Shape& in_per_example) const;  // (C, H, W) -> (C_out, H', W')
+  Shape output_shape() const;  // (C_out, H', W') per example
+  // Everything forward and backward need for batches of up to max_batch (conv2d_prepare).
+  void prepare(Context& ctx, std::int64_t max_batch, DType dtype) const;
   void forward(Context& ctx, const ParameterStore& store, const Tensor& x, const Tensor& y) const;
   void backward(Context& ctx, const ParameterStore& store, const Tensor& x, const Tensor& dy,
                 const Tensor& dx, GradMode dx_mode, const BackwardOptions& opt) const;

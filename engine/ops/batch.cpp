@@ -3,7 +3,11 @@
 #include <cstdint>
 
 #include "engine/core/error.h"
+#include "engine/ops/backend.h"
 #include "engine/ops/op_args.h"
+#if RP_CUDA_KERNELS
+#include "kernels/cuda/gather.h"
+#endif
 
 namespace rp {
 
@@ -27,17 +31,21 @@ void gather_batch(Context& ctx, const Tensor& images, const Tensor& labels, cons
            "padding must be in [0, 64], found " << aug.pad);
   a.distinct("out_labels", out_labels, "labels", labels)
       .distinct("out_labels", out_labels, "order", order);
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
   const std::int32_t* idx = order.data<std::int32_t>();
-  for (std::int64_t j = 0; j < n; ++j) {
-    RP_CHECK(idx[j] >= 0 && idx[j] < m, a.op(),
-             "order[" << j << "] = " << idx[j] << " is outside the dataset [0, " << m << ")");
+  // On the GPU `order` is not read back (a host round trip per batch): the kernel writes NaN
+  // images and label -1 for an index out of range instead (batch.h).
+  if (ctx.device().is_cpu()) {
+    for (std::int64_t j = 0; j < n; ++j) {
+      RP_CHECK(idx[j] >= 0 && idx[j] < m, a.op(),
+               "order[" << j << "] = " << idx[j] << " is outside the dataset [0, " << m << ")");
+    }
   }
   const cpu::GatherShape s{m, n, images.size(1), images.size(2), images.size(3)};
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::gather_batch<T>(s, images.data<std::uint8_t>(), labels.data<std::int32_t>(), idx, aug,
-                         out_images.data<T>(), out_labels.data<std::int32_t>(), ctx.threads());
+    RP_ON_DEVICE(ctx, gather_batch<T>, s, images.data<std::uint8_t>(), labels.data<std::int32_t>(),
+                 idx, aug, out_images.data<T>(), out_labels.data<std::int32_t>());
   });
 }
 

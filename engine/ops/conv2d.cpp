@@ -1,9 +1,15 @@
 #include "engine/ops/conv2d.h"
 
+#include <algorithm>
+#include <cstddef>
+
 #include "engine/core/error.h"
 #include "engine/ops/op_args.h"
 #include "kernels/conv2d_geometry.h"
 #include "kernels/cpu/conv2d.h"
+// Plain C++ declarations; their definitions exist in builds with the CUDA kernels only, which
+// is where run_on_cudnn calls them.
+#include "kernels/cudnn/conv2d.h"
 
 namespace rp {
 namespace {
@@ -50,10 +56,70 @@ T* workspace_for(Context& ctx, const Conv2dGeometry& g) {
       ctx.workspace(cpu::conv2d_workspace_size<T>(g, ctx.threads()) * sizeof(T)));
 }
 
+// On a CUDA context: runs the convolution on cuDNN (its plan is built on first use, which a
+// frozen context refuses) and returns true. On the CPU: returns false, nothing run.
+bool run_on_cudnn(Context& ctx, cudnn::Conv2dDirection direction, const Conv2dGeometry& g,
+                  DType dtype, GradMode mode, const void* a, const void* b, void* out) {
+#if RP_CUDA_KERNELS
+  if (!ctx.device().is_cuda()) return false;
+  CudaHandles* h = &ctx.cuda();
+  const cudnn::Conv2dPlanKey key =
+      cudnn::conv2d_plan_key(direction, g, dtype, ctx.tf32(), cudnn::conv2d_alignment(a, b, out));
+  const std::size_t bytes = cudnn::conv2d_workspace_size(h, key, mode, !ctx.allocations_frozen());
+  void* workspace = ctx.workspace(bytes);
+  cudnn::conv2d_execute(h, key, mode, a, b, out, workspace, bytes);
+  return true;
+#else
+  (void)ctx, (void)direction, (void)g, (void)dtype, (void)mode, (void)a, (void)b, (void)out;
+  return false;
+#endif
+}
+
+// The workspace bytes of every plan a layer uses, each built now (CUDA contexts only), for
+// 16-byte aligned operands: what activations and workspaces always are, and parameters are
+// when the channel counts are multiples of 4. Other alignments get their plans on first use.
+std::size_t prepare_cudnn(Context& ctx, const Conv2dGeometry& g, DType dtype, bool backward) {
+#if RP_CUDA_KERNELS
+  using cudnn::Conv2dDirection;
+  CudaHandles* h = &ctx.cuda();
+  const bool may_build = !ctx.allocations_frozen();
+  auto bytes = [&](Conv2dDirection d, GradMode mode) {
+    return cudnn::conv2d_workspace_size(h, cudnn::conv2d_plan_key(d, g, dtype, ctx.tf32()), mode,
+                                        may_build);
+  };
+  std::size_t most = bytes(Conv2dDirection::Forward, GradMode::Assign);
+  if (backward) {
+    // Accumulate runs the Assign plan into scratch: its size bounds both modes.
+    most = std::max({most, bytes(Conv2dDirection::BackwardData, GradMode::Accumulate),
+                     bytes(Conv2dDirection::BackwardFilter, GradMode::Accumulate)});
+  }
+  return most;
+#else
+  (void)ctx, (void)g, (void)dtype, (void)backward;
+  return 0;
+#endif
+}
+
 }  // namespace
 
 Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p) {
   return output_shape(geometry("conv2d_output_shape", x, w, p));
+}
+
+void conv2d_prepare(Context& ctx, const Shape& x, const Shape& w, const Conv2dParams& p,
+                    DType dtype, bool backward) {
+  const char* op = "conv2d_prepare";
+  const Conv2dGeometry g = geometry(op, x, w, p);
+  RP_CHECK(g.n >= 1, op, "x " << x << " holds no example");
+  RP_CHECK(dtype == DType::F32 || dtype == DType::F64, op,
+           "expected a floating dtype (f32 or f64), found " << dtype_name(dtype));
+  if (ctx.device().is_cuda()) {
+    ctx.reserve_workspace(prepare_cudnn(ctx, g, dtype, backward));
+  } else if (dtype == DType::F64) {
+    workspace_for<double>(ctx, g);
+  } else {
+    workspace_for<float>(ctx, g);
+  }
 }
 
 void conv2d_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor& y,
@@ -62,7 +128,11 @@ void conv2d_forward(Context& ctx, const Tensor& x, const Tensor& w, const Tensor
   a.batch("x", x, 4, kXDims).floating("w", w, 4, kWDims);
   const Conv2dGeometry g = geometry(a.op(), x.shape(), w.shape(), p);
   a.floating("y", y, output_shape(g), kYDims).distinct("y", y, "x", x).distinct("y", y, "w", w);
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
+  if (run_on_cudnn(ctx, cudnn::Conv2dDirection::Forward, g, a.dtype(), GradMode::Assign,
+                   x.raw_data(), w.raw_data(), y.raw_data())) {
+    return;
+  }
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::conv2d_forward<T>(g, x.data<T>(), w.data<T>(), y.data<T>(), workspace_for<T>(ctx, g),
@@ -78,7 +148,11 @@ void conv2d_backward_data(Context& ctx, const Tensor& dy, const Tensor& w, const
   a.floating("dy", dy, output_shape(g), kYDims)
       .distinct("dx", dx, "dy", dy)
       .distinct("dx", dx, "w", w);
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
+  if (run_on_cudnn(ctx, cudnn::Conv2dDirection::BackwardData, g, a.dtype(), mode, dy.raw_data(),
+                   w.raw_data(), dx.raw_data())) {
+    return;
+  }
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::conv2d_backward_data<T>(g, dy.data<T>(), w.data<T>(), dx.data<T>(), mode,
@@ -94,7 +168,11 @@ void conv2d_backward_filter(Context& ctx, const Tensor& x, const Tensor& dy, con
   a.floating("dy", dy, output_shape(g), kYDims)
       .distinct("dw", dw, "x", x)
       .distinct("dw", dw, "dy", dy);
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
+  if (run_on_cudnn(ctx, cudnn::Conv2dDirection::BackwardFilter, g, a.dtype(), mode, x.raw_data(),
+                   dy.raw_data(), dw.raw_data())) {
+    return;
+  }
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     cpu::conv2d_backward_filter<T>(g, x.data<T>(), dy.data<T>(), dw.data<T>(), mode,

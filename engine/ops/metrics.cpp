@@ -2,7 +2,11 @@
 
 #include <cstdint>
 
+#include "engine/ops/backend.h"
 #include "engine/ops/op_args.h"
+#if RP_CUDA_KERNELS
+#include "kernels/cuda/metrics.h"
+#endif
 #include "kernels/cpu/metrics.h"
 
 namespace rp {
@@ -13,11 +17,11 @@ void count_correct(Context& ctx, const Tensor& logits, const Tensor& labels,
   a.batch("logits", logits, 2, "(N, K)");
   a.typed("labels", labels, DType::I32, Shape{logits.size(0)}, "(N)");
   a.floating("correct", correct, Shape{1}, "(1)").distinct("correct", correct, "logits", logits);
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::count_correct<T>(logits.size(0), logits.size(1), logits.data<T>(),
-                          labels.data<std::int32_t>(), correct.data<T>());
+    RP_ON_DEVICE(ctx, count_correct<T>, logits.size(0), logits.size(1), logits.data<T>(),
+                 labels.data<std::int32_t>(), correct.data<T>());
   });
 }
 
@@ -28,11 +32,11 @@ void correct_flags(Context& ctx, const Tensor& logits, const Tensor& labels,
   a.typed("labels", labels, DType::I32, Shape{logits.size(0)}, "(N)");
   a.floating("correct", correct, Shape{logits.size(0)}, "(N)")
       .distinct("correct", correct, "logits", logits);
-  a.cpu_backend();
+  a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::correct_flags<T>(logits.size(0), logits.size(1), logits.data<T>(),
-                          labels.data<std::int32_t>(), correct.data<T>());
+    RP_ON_DEVICE(ctx, correct_flags<T>, logits.size(0), logits.size(1), logits.data<T>(),
+                 labels.data<std::int32_t>(), correct.data<T>());
   });
 }
 

@@ -6,6 +6,9 @@
 //   coordinate_forward/backward                r[k], or min(r[k] - tau, 0) with a hinge
 //   keep_better   where values beat best_values (maximize: greater; else smaller), copy the
 //                 value and the example of x (N, ...) into best_values and best_x
+// A coordinate outside [0, F) throws rp::Error naming it on a CPU context. On a CUDA context k
+// is not read back (a host round trip per iteration): that example's value and gradient row
+// are NaN instead, as cross_entropy does for a bad label.
 #pragma once
 
 #include <optional>

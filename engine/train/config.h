@@ -50,8 +50,13 @@ struct TrainConfig {
   std::uint64_t seed = 0;
   std::string device = "cpu";
   std::int64_t threads = 0;  // CPU threads; 0: all
+  bool tf32 = false;         // ContextOptions::tf32
   std::string out = "out/train";
 };
+
+// The help of every --tf32 flag (this config's and the other commands').
+inline constexpr const char* kTf32Help =
+    "allow TF32 tensor-core convolutions on the GPU (faster, ~1e-3 relative error)";
 
 // f(key, field, help) for every field, in a fixed order.
 template <typename Config, typename F>
@@ -89,6 +94,7 @@ void for_each_field(Config& c, F&& f) {
   f("seed", c.seed, "seed of every random draw: initialization, order, augmentation");
   f("device", c.device, "cpu, cuda or cuda:N");
   f("threads", c.threads, "CPU threads (0: all)");
+  f("tf32", c.tf32, kTf32Help);
   f("out", c.out, "output directory: checkpoints, metrics.jsonl, config.json");
 }
 

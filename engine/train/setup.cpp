@@ -32,7 +32,7 @@ NetworkSpec network_spec(const TrainConfig& c, const Dataset& train) {
 
 std::unique_ptr<Context> make_context(const TrainConfig& c) {
   return std::make_unique<Context>(
-      ContextOptions{Device::parse(c.device), c.seed, static_cast<int>(c.threads)});
+      ContextOptions{Device::parse(c.device), c.seed, static_cast<int>(c.threads), c.tf32});
 }
 
 AttackParams training_attack(const TrainConfig& c) {

@@ -8,15 +8,6 @@ namespace rp::cpu {
 
 using i64 = std::int64_t;
 
-AugmentDraw augment_draw(const Augmentation& a, i64 j) {
-  const PhiloxWords w = rng_block(a.rng, a.rng.offset + static_cast<std::uint64_t>(j));
-  const auto span = static_cast<std::uint64_t>(2 * a.pad + 1);
-  // Multiply-shift maps a 32-bit word onto [0, span) without a division.
-  return AugmentDraw{static_cast<i64>((static_cast<std::uint64_t>(w.w[0]) * span) >> 32),
-                     static_cast<i64>((static_cast<std::uint64_t>(w.w[1]) * span) >> 32),
-                     a.flip && (w.w[2] >> 31) != 0};
-}
-
 template <typename T>
 void gather_batch(const GatherShape& s, const std::uint8_t* images, const std::int32_t* labels,
                   const std::int32_t* order, const Augmentation& aug, T* out_images,

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 
+#include "engine/core/host_device.h"
 #include "engine/core/philox.h"
 
 namespace rp::cpu {
@@ -31,12 +32,20 @@ struct Augmentation {
   RngStream rng;
 };
 
-// The crop offsets and flip of example j (shared with the GPU kernel through philox.h).
+// The crop offsets and flip of example j: one definition compiled for the CPU reference and
+// the GPU kernel alike (philox.h is host/device), so both draw bit-identical augmentations.
 struct AugmentDraw {
   std::int64_t oy, ox;
   bool flip;
 };
-AugmentDraw augment_draw(const Augmentation& a, std::int64_t j);
+RP_HOST_DEVICE inline AugmentDraw augment_draw(const Augmentation& a, std::int64_t j) {
+  const PhiloxWords w = rng_block(a.rng, a.rng.offset + static_cast<std::uint64_t>(j));
+  const auto span = static_cast<std::uint64_t>(2 * a.pad + 1);
+  // Multiply-shift maps a 32-bit word onto [0, span) without a division.
+  return AugmentDraw{static_cast<std::int64_t>((static_cast<std::uint64_t>(w.w[0]) * span) >> 32),
+                     static_cast<std::int64_t>((static_cast<std::uint64_t>(w.w[1]) * span) >> 32),
+                     a.flip && (w.w[2] >> 31) != 0};
+}
 
 template <typename T>
 void gather_batch(const GatherShape& s, const std::uint8_t* images, const std::int32_t* labels,

@@ -70,7 +70,7 @@ void representation_distance_backward(i64 n, i64 f, const T* r, const T* target,
 
 template <typename T>
 void coordinate_forward(i64 n, i64 f, const T* r, const std::int32_t* k, bool hinge, double tau,
-                        T* values) {
+                        T* values, int /*threads*/) {
   check_coordinates("coordinate_forward", n, f, k);
   for (i64 i = 0; i < n; ++i) {
     const T v = r[i * f + k[i]];
@@ -80,7 +80,7 @@ void coordinate_forward(i64 n, i64 f, const T* r, const std::int32_t* k, bool hi
 
 template <typename T>
 void coordinate_backward(i64 n, i64 f, const T* r, const std::int32_t* k, bool hinge, double tau,
-                         const T* upstream, T* dr, GradMode mode) {
+                         const T* upstream, T* dr, GradMode mode, int /*threads*/) {
   check_coordinates("coordinate_backward", n, f, k);
   for (i64 i = 0; i < n; ++i) {
     const bool active = !hinge || r[i * f + k[i]] < static_cast<T>(tau);
@@ -92,7 +92,7 @@ void coordinate_backward(i64 n, i64 f, const T* r, const std::int32_t* k, bool h
 
 template <typename T>
 void keep_better(i64 n, i64 d, const T* values, const T* x, bool maximize, T* best_values,
-                 T* best_x) {
+                 T* best_x, int /*threads*/) {
   for (i64 i = 0; i < n; ++i) {
     const bool better = maximize ? values[i] > best_values[i] : values[i] < best_values[i];
     if (!better) continue;
@@ -101,14 +101,15 @@ void keep_better(i64 n, i64 d, const T* values, const T* x, bool maximize, T* be
   }
 }
 
-#define RP_INSTANTIATE(T)                                                                         \
-  template void representation_distance_forward<T>(i64, i64, const T*, const T*, T*, int);        \
-  template void representation_distance_backward<T>(i64, i64, const T*, const T*, const T*, T*,   \
-                                                    GradMode, int);                               \
-  template void coordinate_forward<T>(i64, i64, const T*, const std::int32_t*, bool, double, T*); \
-  template void coordinate_backward<T>(i64, i64, const T*, const std::int32_t*, bool, double,     \
-                                       const T*, T*, GradMode);                                   \
-  template void keep_better<T>(i64, i64, const T*, const T*, bool, T*, T*);
+#define RP_INSTANTIATE(T)                                                                        \
+  template void representation_distance_forward<T>(i64, i64, const T*, const T*, T*, int);       \
+  template void representation_distance_backward<T>(i64, i64, const T*, const T*, const T*, T*,  \
+                                                    GradMode, int);                              \
+  template void coordinate_forward<T>(i64, i64, const T*, const std::int32_t*, bool, double, T*, \
+                                      int);                                                      \
+  template void coordinate_backward<T>(i64, i64, const T*, const std::int32_t*, bool, double,    \
+                                       const T*, T*, GradMode, int);                             \
+  template void keep_better<T>(i64, i64, const T*, const T*, bool, T*, T*, int);
 RP_INSTANTIATE(float)
 RP_INSTANTIATE(double)
 #undef RP_INSTANTIATE

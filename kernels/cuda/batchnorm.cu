@@ -28,16 +28,19 @@ __global__ void forward_train_kernel(BatchNormShape s, const T* x, const T* gamm
   const i64 m = s.n * s.hw;
   const double M = static_cast<double>(m);
   for (i64 c = blockIdx.x; c < s.c; c += gridDim.x) {
-    double sum = 0, sq = 0;
+    // Two passes, as the CPU reference: the mean, then the squared deviations from it (the
+    // one-pass E[x^2] - mean^2 loses the variance of a channel whose mean is large against
+    // its spread, even in double).
+    double sum = 0;
+    for (i64 k = threadIdx.x; k < m; k += blockDim.x)
+      sum += static_cast<double>(x[element(s, c, k)]);
+    const double mean = block_sum(sum) / M;
+    double sq = 0;
     for (i64 k = threadIdx.x; k < m; k += blockDim.x) {
-      const double v = static_cast<double>(x[element(s, c, k)]);
-      sum += v;
-      sq += v * v;
+      const double d = static_cast<double>(x[element(s, c, k)]) - mean;
+      sq += d * d;
     }
-    sum = block_sum(sum);
-    sq = block_sum(sq);
-    const double mean = sum / M;
-    const double var = fmax(sq / M - mean * mean, 0.0);
+    const double var = block_sum(sq) / M;
     const double invstd = 1.0 / sqrt(var + eps);
     const T t_mean = static_cast<T>(mean), t_invstd = static_cast<T>(invstd);
     const T g = gamma[c], b = beta[c];

@@ -1,8 +1,8 @@
 // 2-D batch normalization on the GPU: the CUDA twin of kernels/cpu/batchnorm.h, PyTorch's
-// semantics. Training statistics in one pass: a block per channel sums x and x^2 in double
-// (a two-level reduction: threads, then the block), then writes y and updates the running
-// statistics; the backward reduces sum(dy) and sum(dy xhat) the same way, then writes dx.
-// Eval forward is one elementwise launch. y may alias x, dx may alias dy.
+// semantics. Training statistics as the CPU's two passes: a block per channel sums x, then
+// (x - mean)^2, in double (each a two-level reduction: threads, then the block), then writes y
+// and updates the running statistics; the backward reduces sum(dy) and sum(dy xhat) the same way,
+// then writes dx. Eval forward is one elementwise launch. y may alias x, dx may alias dy.
 #pragma once
 
 #include <cstdint>

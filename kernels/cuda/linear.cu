@@ -24,11 +24,22 @@ int as_int(i64 v, const char* op) {
   return static_cast<int>(v);
 }
 
-// C (m, n, column-major, ldc) = alpha op(A) op(B) + beta C.
+// C (m, n, column-major, ldc) = alpha op(A) op(B) + beta C. An empty C is nothing to do. An
+// empty inner dimension (k = 0) leaves beta C, done here rather than by cuBLAS, which has
+// mishandled k = 0 and refuses leading dimensions of 0 even where nothing is read; every C of
+// this file is contiguous (ldc = m), so beta = 0 is one memset.
 template <typename T>
 void gemm(CudaHandles* h, const char* op, cublasOperation_t ta, cublasOperation_t tb, i64 m, i64 n,
           i64 k, const T* a, i64 lda, const T* b, i64 ldb, T beta, T* c, i64 ldc,
           const LinearShape& s) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    RP_CHECK(ldc == m, op, "an empty product needs a contiguous C (" << shape_text(s) << ")");
+    if (beta == T(0)) {
+      RP_CUDA_CHECK(cudaMemsetAsync(c, 0, static_cast<std::size_t>(m * n) * sizeof(T), h->stream));
+    }
+    return;
+  }
   const T alpha = T(1);
   cublasStatus_t status;
   if constexpr (std::is_same_v<T, float>) {

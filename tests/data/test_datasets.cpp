@@ -69,6 +69,17 @@ TEST(Cifar10, ReadsTheBinaryLayout) {
   EXPECT_EQ(s.test.labels[3], 3);
 }
 
+// A subset cut evenly from every file (as tools/gpu_check.sh carries to a GPU node) loads with
+// the count taken from the files.
+TEST(Cifar10, ReadsAnEvenlyCutSubset) {
+  test::TempDir dir;
+  write_cifar_dir(dir.path(), 3);
+  const DatasetSplits s = load_cifar10(dir.path(), Cifar10Options{0, true});
+  EXPECT_EQ(s.train.size(), 15);
+  EXPECT_EQ(s.test.size(), 3);
+  EXPECT_THROW(load_cifar10(dir.path(), Cifar10Options{-1, true}), Error);
+}
+
 TEST(Cifar10, RefusesMissingTruncatedAndInconsistentFiles) {
   {
     test::TempDir dir;
@@ -86,7 +97,10 @@ TEST(Cifar10, RefusesMissingTruncatedAndInconsistentFiles) {
     // Cut at a record boundary, too.
     std::filesystem::resize_file(dir.file("test_batch.bin"), 3073 * 3);
     const std::string e2 = error_of([&] { load_cifar10(dir.path(), kFourRecords); });
-    EXPECT_NE(e2.find("holds 3 records, CIFAR-10's files hold 4"), std::string::npos) << e2;
+    EXPECT_NE(e2.find("holds 3 records, expected 4"), std::string::npos) << e2;
+    // With the count taken from the files, the odd one out is still found.
+    const std::string e3 = error_of([&] { load_cifar10(dir.path(), Cifar10Options{0, true}); });
+    EXPECT_NE(e3.find("test_batch.bin holds 3 records, expected 4"), std::string::npos) << e3;
   }
   {
     test::TempDir dir;

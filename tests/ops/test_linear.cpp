@@ -5,6 +5,7 @@
 
 #include "engine/ops/linear.h"
 #include "tests/support/gradcheck.h"
+#include "tests/support/linear_check.h"
 #include "tests/support/test_support.h"
 
 namespace rp {
@@ -17,6 +18,18 @@ const LinCase kCases[] = {{1, 1, 1}, {3, 5, 2}, {4, 7, 10}, {2, 512, 10}, {33, 1
 
 std::string name(const LinCase& c) {
   return std::to_string(c.n) + "x" + std::to_string(c.in) + "->" + std::to_string(c.out);
+}
+
+// The reference within the error bound the GPU's cuBLAS products are held to (linear_check.h),
+// at ResNet-50's k = 2048 and with empty dimensions.
+TEST(Linear, ProductsLieWithinTheirErrorBound) {
+  const cpu::LinearShape sizes[] = {{64, 2048, 10}, {3, 7, 5}, {4, 0, 3}, {5, 6, 0}};
+  std::uint64_t seed = 40;
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const cpu::LinearShape& s : sizes) {
+      test::check_linear_products(test::cpu_context(), s, dt, seed += 100);
+    }
+  }
 }
 
 TEST(Linear, ForwardMatchesTheDefinition) {

@@ -21,6 +21,7 @@
 #include "engine/ops/pool.h"
 #include "engine/ops/sgd.h"
 #include "kernels/cpu/linear.h"
+#include "tests/support/linear_check.h"
 #include "tests/support/test_support.h"
 
 namespace rp {
@@ -249,42 +250,18 @@ TEST(CrossEntropyCuda, BadLabelsGiveNaNNotASynchronization) {
   EXPECT_TRUE(std::isnan(l[1]));
 }
 
+// Against long-double references within the product's error bound, which grows with the inner
+// dimension (linear_check.h); k = 2048 is ResNet-50's classifier, zero-sized dimensions are
+// the cases cuBLAS refuses unless its leading dimensions stay >= 1.
 TEST(LinearCuda, ForwardAndBothGradientsOnCublas) {
   RP_SKIP_WITHOUT_GPU();
   std::uint64_t seed = 600;
-  // (n, in, out): the classifier of a CIFAR ResNet-18 (512 -> 10), odd sizes, a batch of 1.
-  const LinearShape sizes[] = {{128, 512, 10}, {3, 7, 5}, {1, 1, 1}, {33, 65, 17}};
+  // (n, in, out): ResNet-18's and ResNet-50's classifiers, odd sizes, a batch of 1, and empty
+  // inner and output dimensions.
+  const LinearShape sizes[] = {{128, 512, 10}, {64, 2048, 10}, {3, 7, 5}, {1, 1, 1},
+                               {33, 65, 17},   {4, 0, 3},      {5, 6, 0}};
   for (DType dt : {DType::F32, DType::F64}) {
-    for (const LinearShape& s : sizes) {
-      const std::string where = " (n " + std::to_string(s.n) + ", in " + std::to_string(s.in) +
-                                ", out " + std::to_string(s.out) + ")";
-      const Tensor x = test::random_tensor(Shape{s.n, s.in}, dt, ++seed);
-      const Tensor w = test::random_tensor(Shape{s.out, s.in}, dt, ++seed);
-      const Tensor b = test::random_tensor(Shape{s.out}, dt, ++seed);
-      for (bool bias : {true, false}) {
-        const Tensor y = test::poisoned(Shape{s.n, s.out}, dt);
-        const Tensor gy = on_gpu(test::poisoned(Shape{s.n, s.out}, dt));
-        linear_forward(test::cpu_context(), x, w, bias ? b : Tensor(), y);
-        linear_forward(gpu(), on_gpu(x), on_gpu(w), bias ? on_gpu(b) : Tensor(), gy);
-        test::expect_close(gy.to(Device::cpu()), y, 1e-5, 1e-5, "linear_forward" + where);
-      }
-      const Tensor dy = test::random_tensor(Shape{s.n, s.out}, dt, ++seed);
-      for (GradMode mode : {GradMode::Assign, GradMode::Accumulate}) {
-        const Tensor dx0 = test::random_tensor(Shape{s.n, s.in}, dt, ++seed);
-        const Tensor dx = test::clone(dx0), gdx = on_gpu(dx0);
-        linear_backward_data(test::cpu_context(), dy, w, dx, mode);
-        linear_backward_data(gpu(), on_gpu(dy), on_gpu(w), gdx, mode);
-        test::expect_close(gdx.to(Device::cpu()), dx, 1e-5, 1e-5, "linear_backward_data" + where);
-        const Tensor dw0 = test::random_tensor(Shape{s.out, s.in}, dt, ++seed);
-        const Tensor db0 = test::random_tensor(Shape{s.out}, dt, ++seed);
-        const Tensor dw = test::clone(dw0), db = test::clone(db0);
-        const Tensor gdw = on_gpu(dw0), gdb = on_gpu(db0);
-        linear_backward_weight(test::cpu_context(), x, dy, dw, db, mode);
-        linear_backward_weight(gpu(), on_gpu(x), on_gpu(dy), gdw, gdb, mode);
-        test::expect_close(gdw.to(Device::cpu()), dw, 1e-5, 1e-5, "linear dw" + where);
-        test::expect_close(gdb.to(Device::cpu()), db, 1e-5, 1e-5, "linear db" + where);
-      }
-    }
+    for (const LinearShape& s : sizes) test::check_linear_products(gpu(), s, dt, seed += 100);
   }
 }
 

@@ -23,9 +23,8 @@
 namespace rp::test {
 
 // Why GPU tests cannot run here, or "" when they can: a CUDA device is visible and the build
-// has CUDA kernels; with whole_network, also every op a network needs (not all have CUDA
-// twins yet).
-std::string gpu_unavailable_reason(bool whole_network = false);
+// has CUDA kernels.
+std::string gpu_unavailable_reason();
 // The CUDA context of device 0 the GPU tests share (only where a GPU is available).
 Context& gpu_context();
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -448,13 +449,31 @@ TEST(CliDemo, TinyDemoWritesEveryFigureAndTheIndex) {
   EXPECT_EQ(cfg.at("adv"), "pgd");
   EXPECT_EQ(cfg.at("constraint"), "2");
   EXPECT_EQ(cfg.at("eps"), "0.5");
-  // --checkpoints skips training and reuses them.
-  const CliRun again =
-      run("demo --size tiny --quiet --out " + dir.file("again") + " --checkpoints " + out +
-          "/models/robust/latest.safetensors," + out + "/models/standard/latest.safetensors");
+  // --checkpoints skips training and reuses them; --max-iterations caps every experiment.
+  const CliRun again = run(
+      "demo --size tiny --quiet --max-iterations 5 --out " + dir.file("again") + " --checkpoints " +
+      out + "/models/robust/latest.safetensors," + out + "/models/standard/latest.safetensors");
   ASSERT_EQ(again.exit_code, 0) << again.output;
   EXPECT_FALSE(std::filesystem::exists(dir.file("again/models")));
   EXPECT_TRUE(std::filesystem::exists(dir.file("again/index.html")));
+  for (const char* name : {"invert", "interpolate", "visualize", "maximizing", "manipulate"}) {
+    std::vector<double> counts;
+    std::function<void(const nlohmann::json&)> collect = [&](const nlohmann::json& j) {
+      for (auto it = j.begin(); j.is_structured() && it != j.end(); ++it) {
+        if (j.is_object() && it.key() == "iterations" && it->is_number()) {
+          counts.push_back(it->get<double>());
+        }
+        collect(*it);
+      }
+    };
+    collect(read_json(dir.file("again/") + name + ".json"));
+    ASSERT_FALSE(counts.empty()) << name;
+    for (double c : counts) EXPECT_EQ(c, 5.0) << name;
+  }
+  const CliRun bad = run("demo --size tiny --quiet --max-iterations -3 --out " + dir.file("bad"));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--max-iterations must be >= 1, found -3"), std::string::npos)
+      << bad.output;
 }
 
 }  // namespace

@@ -228,7 +228,7 @@ TEST(Training, DivergenceAtAnEpochsLastStepIsCaughtToo) {
 
 // The same run on the GPU and on the CPU: the per-step losses of the first steps agree.
 TEST(Training, CudaAndCpuGiveTheSameLossCurve) {
-  if (const std::string why = test::gpu_unavailable_reason(true); !why.empty()) GTEST_SKIP() << why;
+  RP_SKIP_WITHOUT_GPU();
   TrainConfig c = tiny_config();
   c.synthetic_train = 320;  // 5 steps of 64
   c.synthetic_test = 64;

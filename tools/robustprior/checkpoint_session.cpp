@@ -20,6 +20,7 @@ void SessionOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--subset", subset, "only the first N images (0: all)")->capture_default_str();
   cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--threads", threads, "CPU threads (0: all)")->capture_default_str();
+  cmd->add_flag("--tf32", tf32, kTf32Help);
 }
 
 CheckpointSession open_session(const SessionOptions& o, const std::string& command) {
@@ -32,6 +33,7 @@ CheckpointSession open_session(const SessionOptions& o, const std::string& comma
   if (!o.data.empty()) cfg.data = o.data;
   cfg.device = o.device;
   cfg.threads = o.threads;
+  cfg.tf32 = o.tf32;  // this command's choice, not the training run's
   cfg.train_subset = cfg.test_subset = o.subset;
   s.seed = cfg.seed;
   s.ctx = make_context(cfg);

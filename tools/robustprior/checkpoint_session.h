@@ -19,8 +19,9 @@ namespace rp::cli {
 struct SessionOptions {
   std::string checkpoint, dataset, data, split = "test", device = "cpu";
   std::int64_t subset = 0, threads = 0;
+  bool tf32 = false;
 
-  // --checkpoint, --dataset, --data, --split, --subset, --device, --threads
+  // --checkpoint, --dataset, --data, --split, --subset, --device, --threads, --tf32
   void add_to(CLI::App* cmd);
 };
 

@@ -27,8 +27,9 @@ namespace {
 struct DemoOptions {
   std::string out = "out/demo", data = "synthetic", checkpoints, size = "auto", device = "cpu";
   std::int64_t threads = 0, scale = 3;
+  std::int64_t max_iterations = 0;  // 0: the size's own counts
   std::uint64_t seed = 0;
-  bool quiet = false;
+  bool quiet = false, tf32 = false;
 };
 
 // "robust.safetensors,standard.safetensors"
@@ -65,6 +66,8 @@ void run_demo(const DemoOptions& o) {
   RP_CHECK(o.threads >= 0, "demo", "--threads must be >= 0, found " << o.threads);
   RP_CHECK(o.scale >= 1 && o.scale <= 16, "demo", "--scale must be in [1, 16], found " << o.scale);
   DemoPlan plan = demo_plan(size, data, o.out, o.seed, o.device, o.threads);
+  if (o.max_iterations != 0) cap_iterations(plan, o.max_iterations);
+  plan.standard.tf32 = plan.robust.tf32 = o.tf32;
   std::optional<std::pair<std::string, std::string>> given;
   if (!o.checkpoints.empty()) given = parse_checkpoints(o.checkpoints);
   if (data.kind != "synthetic") {
@@ -101,6 +104,7 @@ void run_demo(const DemoOptions& o) {
   }
   eo.device = o.device;
   eo.threads = o.threads;
+  eo.tf32 = o.tf32;
   eo.out = o.out;
   eo.seed = o.seed;
   eo.scale = o.scale;
@@ -237,9 +241,13 @@ void add_demo_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->capture_default_str();
+  cmd->add_flag("--tf32", o->tf32, kTf32Help);
   cmd->add_option("--seed", o->seed, "seed of training and of the experiments")
       ->capture_default_str();
   cmd->add_option("--scale", o->scale, "figure pixels per image pixel")->capture_default_str();
+  cmd->add_option("--max-iterations", o->max_iterations,
+                  "cap every experiment's iterations (a quick preview; 0: the size's own)")
+      ->capture_default_str();
   cmd->add_flag("--quiet", o->quiet, "No progress lines");
   cmd->callback([o] { run_demo(*o); });
 }

@@ -1,6 +1,7 @@
 // robustprior eval: a checkpoint's loss and accuracy on a dataset - by default the one it was
 // trained on - and, with --adv, its accuracy under a PGD attack; printed and written as JSON.
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -41,16 +42,28 @@ void run_eval(const EvalOptions& o) {
                       {"arch", s.checkpoint->info().spec.arch},
                       {"dataset", s.split.name},
                       {"split", o.session.split}};
+  // Wall time of the evaluation alone (data on the device, network prepared): it ends with the
+  // one read of the results, so queued GPU work is included.
+  const auto start = std::chrono::steady_clock::now();
+  const auto seconds = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
   if (!attack) {
     const EvalResult r = evaluate(ctx, *s.net, loader);
+    const double t = seconds();
     std::printf("%s on %s %s (%lld images): clean accuracy %.2f%%, loss %.4f\n", name.c_str(),
                 s.split.name.c_str(), o.session.split.c_str(), static_cast<long long>(r.examples),
                 100 * r.accuracy, r.loss);
-    j.update({{"examples", r.examples}, {"clean_accuracy", r.accuracy}, {"clean_loss", r.loss}});
+    j.update({{"examples", r.examples},
+              {"clean_accuracy", r.accuracy},
+              {"clean_loss", r.loss},
+              {"seconds", t},
+              {"images_per_s", static_cast<double>(r.examples) / t}});
   } else {
     PgdAttack pgd(*s.net, ctx.device(), o.batch_size);
     const RngStream rng{o.seed, rng_stream(RngPurpose::RandomStart, 0), 0};
     const RobustResult r = evaluate_robust(ctx, *s.net, pgd, loader, *attack, rng);
+    const double t = seconds();
     std::printf(
         "%s on %s %s (%lld images): clean accuracy %.2f%% (loss %.4f), robust accuracy "
         "%.2f%% (loss %.4f) under L%s eps %s PGD-%lld, step %.6g, %lld restart(s)\n",
@@ -64,6 +77,11 @@ void run_eval(const EvalOptions& o) {
               {"clean_loss", r.clean_loss},
               {"robust_accuracy", r.robust_accuracy},
               {"robust_loss", r.robust_loss},
+              {"seconds", t},
+              {"images_per_s", static_cast<double>(r.examples) / t},
+              // Every restart's iterations, each a forward and an input-gradient backward.
+              {"image_iterations_per_s",
+               static_cast<double>(r.examples * attack->steps * attack->restarts) / t},
               {"attack",
                {{"constraint", o.attack.constraint},
                 {"eps", o.attack.eps},

@@ -62,6 +62,7 @@ nlohmann::json collect() {
                {"runtime", cuda_version(info.runtime_version)},
                {"driver", cuda_version(info.driver_version)},
                {"cudnn_loaded", cudnn_version(info.cudnn_version)},
+               {"cublas_loaded", info.cublas_version.empty() ? "none" : info.cublas_version},
                {"devices", devices},
                {"why_none", info.why_none}};
   return j;
@@ -93,7 +94,8 @@ void print_text(const nlohmann::json& j) {
   if (c["compiled"].get<bool>()) {
     std::cout << "  runtime       " << c["runtime"].get<std::string>() << ", driver "
               << c["driver"].get<std::string>() << ", cuDNN loaded "
-              << c["cudnn_loaded"].get<std::string>() << "\n";
+              << c["cudnn_loaded"].get<std::string>() << ", cuBLAS loaded "
+              << c["cublas_loaded"].get<std::string>() << "\n";
   }
   if (c["devices"].empty()) {
     std::cout << "  devices       none: " << c["why_none"].get<std::string>() << "\n";

@@ -1,5 +1,7 @@
 #include "tools/robustprior/demo_plan.h"
 
+#include <algorithm>
+
 #include "engine/core/error.h"
 
 namespace rp::cli {
@@ -87,6 +89,15 @@ DemoPlan demo_plan(const std::string& size, const DemoData& data, const std::str
     p.robust_eval_images = 50;
   }
   return p;
+}
+
+void cap_iterations(DemoPlan& plan, std::int64_t most) {
+  RP_CHECK(most >= 1, "demo", "--max-iterations must be >= 1, found " << most);
+  for (AttackParams* a :
+       {&plan.inversion.attack, &plan.interpolation.attack, &plan.visualization.attack,
+        &plan.maximizing.attack, &plan.manipulation.attack}) {
+    a->steps = std::min(a->steps, most);
+  }
 }
 
 }  // namespace rp::cli

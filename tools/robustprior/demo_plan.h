@@ -35,5 +35,8 @@ struct DemoPlan {
 // size: tiny, cpu or gpu. Training runs write under out_dir/models/<role>.
 DemoPlan demo_plan(const std::string& size, const DemoData& data, const std::string& out_dir,
                    std::uint64_t seed, const std::string& device, std::int64_t threads);
+// Caps every experiment's iterations at `most` (a quick preview of a size's layout and
+// batches; the manifests record the counts used). Throws rp::Error when most < 1.
+void cap_iterations(DemoPlan& plan, std::int64_t most);
 
 }  // namespace rp::cli

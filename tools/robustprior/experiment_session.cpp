@@ -40,6 +40,7 @@ void ExperimentOptions::add_to(CLI::App* cmd, const std::string& default_out) {
       ->capture_default_str();
   cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--threads", threads, "CPU threads (0: all)")->capture_default_str();
+  cmd->add_flag("--tf32", tf32, kTf32Help);
   cmd->add_option("--out", out, "output directory: the figure, the raw images, the manifest")
       ->capture_default_str();
   cmd->add_option("--seed", seed, "seed of noise seeds and random coordinates")
@@ -67,6 +68,7 @@ std::unique_ptr<ExperimentSession> open_experiment(const ExperimentOptions& o,
   if (!o.data.empty()) cfg.data = o.data;
   cfg.device = o.device;
   cfg.threads = o.threads;
+  cfg.tf32 = o.tf32;  // this command's choice, not the training run's
   cfg.train_subset = cfg.test_subset = 0;
   s->ctx = make_context(cfg);
   DatasetRequest request = dataset_request(cfg);

@@ -24,10 +24,10 @@ struct ExperimentOptions {
   std::string dataset, data, split = "test", device = "cpu", out;
   std::int64_t threads = 0, scale = 3;
   std::uint64_t seed = 0;
-  bool quiet = false;
+  bool quiet = false, tf32 = false;
 
-  // --robust, --standard, --dataset, --data, --split, --device, --threads, --out, --seed,
-  // --scale, --quiet
+  // --robust, --standard, --dataset, --data, --split, --device, --threads, --tf32, --out,
+  // --seed, --scale, --quiet
   void add_to(CLI::App* cmd, const std::string& default_out);
 };
 
