@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "engine/core/error.h"
+#include "engine/core/profiler.h"
 #include "engine/ops/pool.h"
 
 namespace rp {
@@ -63,8 +64,12 @@ void NetworkBase::forward(Context& ctx, const Tensor& x, const ForwardOptions& o
   bn_mode_ = opt.bn_mode;
   RP_CHECK(!(opt.fake_relu && opt.no_relu), op, "fake_relu and no_relu exclude each other");
   last_relu_ = opt.no_relu ? LastRelu::Skipped : opt.fake_relu ? LastRelu::Fake : LastRelu::Real;
-  normalizer_.forward(ctx, store_, x, acts_[xn_]);
+  {
+    const ProfileScope layer(ctx, ProfileKind::Layer, "normalizer");
+    normalizer_.forward(ctx, store_, x, acts_[xn_]);
+  }
   body_forward(ctx, acts_[xn_], opt.bn_mode, last_relu_);
+  const ProfileScope layer(ctx, ProfileKind::Layer, "head (pool, linear)");
   global_avg_pool_forward(ctx, acts_[final_], acts_[rep_]);
   if (opt.logits) linear_.forward(ctx, store_, acts_[rep_], acts_[logits_]);
   if (opt.bn_mode == BnMode::Train) ++store_.batches_tracked;
@@ -101,22 +106,31 @@ void NetworkBase::backward_from_logits(Context& ctx, const Tensor& dlogits,
                                        const BackwardOptions& opt) {
   check_backward("Network::backward_from_logits", dlogits, spec_.num_classes);
   RP_CHECK(have_logits_, "Network::backward_from_logits", "the last forward stopped at R(x)");
-  linear_.backward(ctx, store_, acts_[rep_], dlogits, acts_[g_rep_], opt);
-  global_avg_pool_backward(ctx, acts_[g_rep_], acts_[g_final_], GradMode::Assign);
+  {
+    const ProfileScope layer(ctx, ProfileKind::Layer, "head (pool, linear)");
+    linear_.backward(ctx, store_, acts_[rep_], dlogits, acts_[g_rep_], opt);
+    global_avg_pool_backward(ctx, acts_[g_rep_], acts_[g_final_], GradMode::Assign);
+  }
   backward_from_pool(ctx, opt);
 }
 
 void NetworkBase::backward_from_representation(Context& ctx, const Tensor& drep,
                                                const BackwardOptions& opt) {
   check_backward("Network::backward_from_representation", drep, features_);
-  global_avg_pool_backward(ctx, drep, acts_[g_final_], GradMode::Assign);
+  {
+    const ProfileScope layer(ctx, ProfileKind::Layer, "head (pool, linear)");
+    global_avg_pool_backward(ctx, drep, acts_[g_final_], GradMode::Assign);
+  }
   backward_from_pool(ctx, opt);
 }
 
 void NetworkBase::backward_from_pool(Context& ctx, const BackwardOptions& opt) {
   body_backward(ctx, acts_[xn_], opt.input_grad ? acts_[g_xn_] : Tensor(), bn_mode_, last_relu_,
                 opt);
-  if (opt.input_grad) normalizer_.backward(ctx, store_, input_, acts_[g_xn_], acts_[g_x_]);
+  if (opt.input_grad) {
+    const ProfileScope layer(ctx, ProfileKind::Layer, "normalizer");
+    normalizer_.backward(ctx, store_, input_, acts_[g_xn_], acts_[g_x_]);
+  }
   have_input_grad_ = opt.input_grad;
 }
 

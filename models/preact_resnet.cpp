@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/core/profiler.h"
 #include "engine/ops/activation.h"
 #include "engine/ops/elementwise.h"
 #include "models/network_base.h"
@@ -99,6 +100,7 @@ class PreActResNet18 final : public NetworkBase {
         const std::string name = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
         blocks_.emplace_back(store_, acts_, spec_.dtype, convs_, name, in_planes, planes, stride,
                              shape);
+        block_names_.push_back(name);
         shape = blocks_.back().out_shape;
         in_planes = planes;
       }
@@ -113,12 +115,17 @@ class PreActResNet18 final : public NetworkBase {
  protected:
   void body_forward(Context& ctx, const Tensor& xn, BnMode bn, LastRelu last) override {
     const ActivationArena& a = acts_;
-    conv1_.forward(ctx, store_, xn, a[stem_out_]);
-    const Tensor* x = &a[stem_out_];
-    for (const PreActBlock& block : blocks_) {
-      block.forward(ctx, store_, a, *x, bn);
-      x = &a[block.out];
+    {
+      const ProfileScope layer(ctx, ProfileKind::Layer, "stem");
+      conv1_.forward(ctx, store_, xn, a[stem_out_]);
     }
+    const Tensor* x = &a[stem_out_];
+    for (std::size_t i = 0; i < blocks_.size(); ++i) {
+      const ProfileScope layer(ctx, ProfileKind::Layer, block_names_[i].c_str());
+      blocks_[i].forward(ctx, store_, a, *x, bn);
+      x = &a[blocks_[i].out];
+    }
+    const ProfileScope layer(ctx, ProfileKind::Layer, "final bn");
     bn_.forward(ctx, store_, a, *x, a[final_], bn);
     if (last != LastRelu::Skipped) relu_forward(ctx, a[final_], a[final_]);
   }
@@ -126,17 +133,22 @@ class PreActResNet18 final : public NetworkBase {
   void body_backward(Context& ctx, const Tensor& xn, const Tensor& dxn, BnMode bn, LastRelu last,
                      const BackwardOptions& opt) override {
     const ActivationArena& a = acts_;
-    if (last != LastRelu::Real) {
-      fake_relu_backward(ctx, a[final_], a[g_final_], a[g_final_], GradMode::Assign);
-    } else {
-      relu_backward(ctx, a[final_], a[g_final_], a[g_final_], GradMode::Assign);
+    {
+      const ProfileScope layer(ctx, ProfileKind::Layer, "final bn");
+      if (last != LastRelu::Real) {
+        fake_relu_backward(ctx, a[final_], a[g_final_], a[g_final_], GradMode::Assign);
+      } else {
+        relu_backward(ctx, a[final_], a[g_final_], a[g_final_], GradMode::Assign);
+      }
+      bn_.backward(ctx, store_, a, a[blocks_.back().out], a[g_final_], a[g_last_], bn, opt);
     }
-    bn_.backward(ctx, store_, a, a[blocks_.back().out], a[g_final_], a[g_last_], bn, opt);
     for (std::size_t i = blocks_.size(); i-- > 0;) {
       const Tensor& x = i == 0 ? a[stem_out_] : a[blocks_[i - 1].out];
       const Tensor& dx = i == 0 ? a[g_stem_] : a[blocks_[i - 1].g_out];
+      const ProfileScope layer(ctx, ProfileKind::Layer, block_names_[i].c_str());
       blocks_[i].backward(ctx, store_, a, x, dx, bn, opt);
     }
+    const ProfileScope layer(ctx, ProfileKind::Layer, "stem");
     conv1_.backward(ctx, store_, xn, a[g_stem_], dxn, GradMode::Assign, opt);
   }
 
@@ -145,6 +157,7 @@ class PreActResNet18 final : public NetworkBase {
   BatchNormLayer bn_;
   Handle stem_out_ = 0, g_stem_ = 0, final_ = 0, g_final_ = 0, g_last_ = 0;
   std::vector<PreActBlock> blocks_;
+  std::vector<std::string> block_names_;  // layer1.0 ...: the profiler's layer names
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/core/profiler.h"
 #include "engine/ops/activation.h"
 #include "engine/ops/elementwise.h"
 #include "models/network_base.h"
@@ -223,6 +224,7 @@ class ResNet final : public NetworkBase {
         const std::int64_t stride = (stage > 0 && b == 0) ? 2 : 1;
         const std::string name = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
         blocks_.emplace_back(p, name, planes, stride, shape);
+        block_names_.push_back(name);
         shape = blocks_.back().out_shape;
       }
     }
@@ -232,12 +234,16 @@ class ResNet final : public NetworkBase {
  protected:
   void body_forward(Context& ctx, const Tensor& xn, BnMode bn, LastRelu last) override {
     const ActivationArena& a = acts_;
-    conv1_.forward(ctx, store_, xn, a[stem_conv_]);
-    bn1_.forward(ctx, store_, a, a[stem_conv_], a[stem_out_], bn);
-    relu_forward(ctx, a[stem_out_], a[stem_out_]);
+    {
+      const ProfileScope layer(ctx, ProfileKind::Layer, "stem");
+      conv1_.forward(ctx, store_, xn, a[stem_conv_]);
+      bn1_.forward(ctx, store_, a, a[stem_conv_], a[stem_out_], bn);
+      relu_forward(ctx, a[stem_out_], a[stem_out_]);
+    }
     const Tensor* x = &a[stem_out_];
     for (std::size_t i = 0; i < blocks_.size(); ++i) {
       const bool skip = last == LastRelu::Skipped && i + 1 == blocks_.size();
+      const ProfileScope layer(ctx, ProfileKind::Layer, block_names_[i].c_str());
       blocks_[i].forward(ctx, store_, a, *x, bn, !skip);
       x = &a[blocks_[i].out];
     }
@@ -250,8 +256,10 @@ class ResNet final : public NetworkBase {
       const Tensor& x = i == 0 ? a[stem_out_] : a[blocks_[i - 1].out];
       const Tensor& dx = i == 0 ? a[g_stem_] : a[blocks_[i - 1].g_out];
       const bool pass = last != LastRelu::Real && i + 1 == blocks_.size();
+      const ProfileScope layer(ctx, ProfileKind::Layer, block_names_[i].c_str());
       blocks_[i].backward(ctx, store_, a, x, dx, bn, pass, opt);
     }
+    const ProfileScope layer(ctx, ProfileKind::Layer, "stem");
     relu_backward(ctx, a[stem_out_], a[g_stem_], a[g_stem_], GradMode::Assign);
     bn1_.backward(ctx, store_, a, a[stem_conv_], a[g_stem_], a[g_stem_], bn, opt);
     conv1_.backward(ctx, store_, xn, a[g_stem_], dxn, GradMode::Assign, opt);
@@ -262,6 +270,7 @@ class ResNet final : public NetworkBase {
   BatchNormLayer bn1_;
   Handle stem_conv_ = 0, stem_out_ = 0, g_stem_ = 0;
   std::vector<Block> blocks_;
+  std::vector<std::string> block_names_;  // layer1.0 ...: the profiler's layer names
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "engine/core/error.h"
+#include "engine/core/profiler.h"
 #include "engine/ops/elementwise.h"
 #include "engine/ops/objectives.h"
 #include "engine/ops/perturb.h"
@@ -67,10 +68,14 @@ void PgdAttack::evaluate(Context& ctx, const Tensor& x, Objective& obj, const Te
                          bool gradient) {
   const std::int64_t n = x.size(0);
   const bool rep = obj.reads_representation();
-  net_.forward(ctx, x, ForwardOptions{BnMode::Eval, obj.fake_relu(), !rep});
-  const Tensor& out = rep ? net_.representation() : net_.logits();
-  obj.values(ctx, out, values);
+  {
+    const ProfileScope phase(ctx, ProfileKind::Phase, "attack forward");
+    net_.forward(ctx, x, ForwardOptions{BnMode::Eval, obj.fake_relu(), !rep});
+    obj.values(ctx, rep ? net_.representation() : net_.logits(), values);
+  }
   if (!gradient) return;
+  const ProfileScope phase(ctx, ProfileKind::Phase, "attack backward");
+  const Tensor& out = rep ? net_.representation() : net_.logits();
   const Tensor grad = (rep ? grad_rep_ : grad_logits_).slice(0, n);
   obj.gradient(ctx, out, upstream_.slice(0, n), grad);
   const BackwardOptions input_only{false, GradMode::Assign, true};
@@ -127,6 +132,7 @@ const Tensor& PgdAttack::run(Context& ctx, const Tensor& x0, Objective& obj, con
       evaluate(ctx, x, obj, values, true);
       if (p.use_best) keep_better(ctx, values, x, maximize, best_values, best_x);
       if (observer_) observer_(r, it, x, values);
+      const ProfileScope phase(ctx, ProfileKind::Phase, "attack update");
       if (p.norm == ThreatModel::L2) {
         pgd_update_l2(ctx, x, net_.input_grad(), x0, alpha, p.eps, x);
       } else {

@@ -46,6 +46,8 @@
 
 namespace rp {
 
+class Profiler;
+
 struct ContextOptions {
   Device device = Device::cpu();
   std::uint64_t seed = 0;
@@ -81,6 +83,11 @@ class Context {
   // Every byte of t set to zero, queued on this context's stream.
   void zero(const Tensor& t);
 
+  // The profiler that ProfileScopes on this context report to (profiler.h); null: none. The
+  // caller owns it and keeps it alive while attached.
+  void set_profiler(Profiler* profiler) { profiler_ = profiler; }
+  Profiler* profiler() const { return profiler_; }
+
   void freeze_allocations(bool frozen) { frozen_ = frozen; }
   bool allocations_frozen() const { return frozen_; }
 
@@ -98,6 +105,7 @@ class Context {
   Tensor workspace_;
   std::unique_ptr<CudaHandles, CudaHandlesDeleter> cuda_;
   bool frozen_ = false;
+  Profiler* profiler_ = nullptr;
 };
 
 }  // namespace rp

@@ -62,4 +62,17 @@ void cuda_upload(CudaHandles* handles, void* dst, const void* host_src, std::siz
 // the copy itself - the one place the host reads a result.
 void cuda_download(CudaHandles* handles, void* host_dst, const void* src, std::size_t bytes);
 
+// ---- Timing events (benchmarks) -------------------------------------------------------------
+// GPU-side timestamps on a context's stream, for timing queued work without host clocks: record
+// one event before the work and one after, then read the milliseconds between them. Reading
+// waits for the later event (a host synchronization): for benchmarks, never inside a step.
+struct CudaEvent;  // a cudaEvent_t with timing enabled, on the handles' device
+CudaEvent* cuda_event_create(CudaHandles* handles);
+void cuda_event_destroy(CudaEvent* event) noexcept;
+// Queues the timestamp on the context's stream, after its earlier work.
+void cuda_event_record(CudaHandles* handles, CudaEvent* event);
+// Milliseconds from start to stop (both recorded), once stop has completed.
+float cuda_event_elapsed_ms(CudaEvent* start, CudaEvent* stop);
+// ---- end of timing events -------------------------------------------------------------------
+
 }  // namespace rp

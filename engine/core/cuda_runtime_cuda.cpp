@@ -195,4 +195,46 @@ void cuda_download(CudaHandles* h, void* host_dst, const void* src, std::size_t 
   if (have_pending) drain(1 - buffer);
 }
 
+// ---- Timing events (benchmarks) -------------------------------------------------------------
+
+struct CudaEvent {
+  int ordinal = 0;
+  cudaEvent_t event = nullptr;
+};
+
+CudaEvent* cuda_event_create(CudaHandles* h) {
+  auto* e = new CudaEvent();
+  e->ordinal = h->ordinal;
+  try {
+    RP_CUDA_CHECK(cudaSetDevice(h->ordinal));
+    RP_CUDA_CHECK(cudaEventCreate(&e->event));  // default flags: timing enabled
+  } catch (...) {
+    delete e;
+    throw;
+  }
+  return e;
+}
+
+void cuda_event_destroy(CudaEvent* e) noexcept {
+  if (e == nullptr) return;
+  cudaSetDevice(e->ordinal);
+  if (e->event) cudaEventDestroy(e->event);
+  delete e;
+}
+
+void cuda_event_record(CudaHandles* h, CudaEvent* e) {
+  RP_CUDA_CHECK(cudaSetDevice(h->ordinal));
+  RP_CUDA_CHECK(cudaEventRecord(e->event, h->stream));
+}
+
+float cuda_event_elapsed_ms(CudaEvent* start, CudaEvent* stop) {
+  RP_CUDA_CHECK(cudaSetDevice(stop->ordinal));
+  RP_CUDA_CHECK(cudaEventSynchronize(stop->event));
+  float ms = 0.f;
+  RP_CUDA_CHECK(cudaEventElapsedTime(&ms, start->event, stop->event));
+  return ms;
+}
+
+// ---- end of timing events -------------------------------------------------------------------
+
 }  // namespace rp

@@ -55,4 +55,17 @@ void cuda_download(CudaHandles*, void*, const void*, std::size_t) {
   no_cuda("cuda_download");
 }
 
+// ---- Timing events (benchmarks) -------------------------------------------------------------
+CudaEvent* cuda_event_create(CudaHandles*) {
+  no_cuda("cuda_event_create");
+}
+void cuda_event_destroy(CudaEvent*) noexcept {}
+void cuda_event_record(CudaHandles*, CudaEvent*) {
+  no_cuda("cuda_event_record");
+}
+float cuda_event_elapsed_ms(CudaEvent*, CudaEvent*) {
+  no_cuda("cuda_event_elapsed_ms");
+}
+// ---- end of timing events -------------------------------------------------------------------
+
 }  // namespace rp

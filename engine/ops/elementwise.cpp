@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "engine/core/error.h"
+#include "engine/core/profiler.h"
 #include "engine/ops/backend.h"
 #include "engine/ops/op_args.h"
 #if RP_CUDA_KERNELS
@@ -46,6 +47,7 @@ void add_backward(Context& ctx, const Tensor& dy, const Tensor& da, const Tensor
 
 void fill(Context& ctx, const Tensor& x, double value) {
   constexpr const char* op = "fill";
+  const ProfileScope profile(ctx, ProfileKind::Op, op);  // fill takes any dtype: no OpArgs
   RP_CHECK(x.defined(), op, "x: tensor is undefined");
   RP_CHECK(x.device() == ctx.device(), op,
            "x: lives on " << x.device() << " but the context runs on " << ctx.device());

@@ -10,13 +10,16 @@
 #include <utility>
 
 #include "engine/core/context.h"
+#include "engine/core/profiler.h"
 #include "engine/core/tensor.h"
 
 namespace rp::detail {
 
+// Every public op starts by building one, so it also times the op for a profiler attached to
+// the context (profiler.h): the scope lasts until the op returns.
 class OpArgs {
  public:
-  OpArgs(const char* op, const Context& ctx) : op_(op), ctx_(ctx) {}
+  OpArgs(const char* op, Context& ctx) : op_(op), ctx_(ctx), profile_(ctx, ProfileKind::Op, op) {}
 
   // A floating tensor of the given rank (dims describes the axes for messages).
   OpArgs& floating(const char* name, const Tensor& t, int rank, const char* dims);
@@ -58,6 +61,7 @@ class OpArgs {
 
   const char* op_;
   const Context& ctx_;
+  ProfileScope profile_;
   DType dtype_ = DType::F32;
   bool have_dtype_ = false;
 };

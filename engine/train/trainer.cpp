@@ -8,11 +8,8 @@
 
 #include "engine/adv/robust_eval.h"
 #include "engine/core/error.h"
+#include "engine/core/profiler.h"
 #include "engine/core/rng_streams.h"
-#include "engine/ops/cross_entropy.h"
-#include "engine/ops/elementwise.h"
-#include "engine/ops/metrics.h"
-#include "engine/ops/sgd.h"
 #include "engine/train/evaluate.h"
 #include "engine/train/progress.h"
 #include "engine/train/setup.h"
@@ -64,11 +61,9 @@ Trainer::Trainer(Context& ctx, Network& net, const TrainConfig& cfg, DeviceDatas
   net_.prepare(ctx, std::max(cfg.batch_size, eval_batch(cfg)));
   const std::int64_t b = cfg.batch_size;
   momentum_ = Tensor::zeros(net.parameters().flat_params().shape(), s.dtype, dev);
+  step_ = std::make_unique<TrainStep>(net_, dev, cfg.batch_size);
   x_ = Tensor::empty(Shape{b, s.channels, s.image_h, s.image_w}, s.dtype, dev);
   y_ = Tensor::empty(Shape{b}, DType::I32, dev);
-  losses_ = Tensor::empty(Shape{b}, s.dtype, dev);
-  dlosses_ = Tensor::empty(Shape{b}, s.dtype, dev);
-  dlogits_ = Tensor::empty(Shape{b, s.num_classes}, s.dtype, dev);
   step_stats_ = Tensor::empty(Shape{train_loader_.batches(), 2}, s.dtype, dev);
   if (cfg_.adv != "none") {
     train_attack_ = training_attack(cfg_);
@@ -111,10 +106,14 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
 
   train_loader_.start_epoch(epoch);
   for (std::int64_t i = 0; i < batches; ++i) {
-    const std::int64_t n = train_loader_.load(ctx_, i, x_, y_);
+    std::int64_t n = 0;
+    {
+      const ProfileScope phase(ctx_, ProfileKind::Phase, "data");
+      n = train_loader_.load(ctx_, i, x_, y_);
+    }
     sizes.push_back(n);
     images += n;
-    const Tensor y = y_.slice(0, n), dlogits = dlogits_.slice(0, n);
+    const Tensor y = y_.slice(0, n);
     Tensor x = x_.slice(0, n);
     if (attack_) {
       // The stream of epoch e; a batch's draws start at its position in the epoch.
@@ -125,19 +124,11 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
                            static_cast<std::uint64_t>(i * cfg_.batch_size) * image};
       x = attack_->run(ctx_, x, objective, train_attack_, draw);
     }
-    net_.forward(ctx_, x, ForwardOptions{BnMode::Train, false, true});
-    const Tensor row = step_stats_.slice(i, i + 1).reshape(Shape{2});
-    cross_entropy_forward(ctx_, net_.logits(), y, losses_.slice(0, n), row.slice(0, 1));
-    count_correct(ctx_, net_.logits(), y, row.slice(1, 2));
-    fill(ctx_, dlosses_.slice(0, n), 1.0 / static_cast<double>(n));
-    cross_entropy_backward(ctx_, net_.logits(), y, dlosses_.slice(0, n), dlogits, GradMode::Assign);
-    net_.backward_from_logits(ctx_, dlogits, BackwardOptions{true, GradMode::Assign, false});
     lr = schedule_.at(epoch, i, batches);
     step_lr.push_back(lr);
     SgdParams step = sgd;
     step.lr = lr;
-    sgd_step(ctx_, net_.parameters().flat_params(), net_.parameters().flat_grads(), momentum_,
-             step);
+    step_->run(ctx_, x, y, step, momentum_, step_stats_.slice(i, i + 1).reshape(Shape{2}));
     ++state_.steps;
     if (bar.due()) {
       double loss = 0, acc = 0;
@@ -178,6 +169,8 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
     }
   }
   m.seconds = since(start);
+  // The host has waited for the device above: a free moment to read the epoch's GPU timings.
+  if (Profiler* profiler = ctx_.profiler()) profiler->collect(ctx_);
   char status[192];
   const int len = std::snprintf(status, sizeof status,
                                 "%strain loss %.4f acc %.2f%%, test loss %.4f acc %.2f%%",

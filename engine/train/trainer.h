@@ -26,6 +26,7 @@
 #include "engine/nn/network.h"
 #include "engine/train/config.h"
 #include "engine/train/schedule.h"
+#include "engine/train/train_step.h"
 
 namespace rp {
 
@@ -73,7 +74,8 @@ class Trainer {
   BatchLoader train_loader_, test_loader_;
   TrainState state_;
   Tensor momentum_;
-  Tensor x_, y_, losses_, dlosses_, dlogits_, step_stats_;  // planned once
+  std::unique_ptr<TrainStep> step_;  // after the config is validated
+  Tensor x_, y_, step_stats_;        // planned once
   // Adversarial training: the attack on each batch, and the per-epoch robust evaluation.
   std::unique_ptr<PgdAttack> attack_;
   AttackParams train_attack_, eval_attack_;

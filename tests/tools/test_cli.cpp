@@ -144,11 +144,16 @@ TEST(CliTrain, ConfigFlagsCheckpointsAndEval) {
   EXPECT_EQ(lines, 2);
   const double test_acc = nlohmann::json::parse(last).at("test_acc").get<double>();
   EXPECT_TRUE(std::filesystem::exists(out + "/best.safetensors"));
-  const CliRun e =
-      run("eval --checkpoint " + out + "/latest.safetensors --json " + dir.file("e.json"));
+  const CliRun e = run("eval --profile --checkpoint " + out + "/latest.safetensors --json " +
+                       dir.file("e.json"));
   ASSERT_EQ(e.exit_code, 0) << e.output;
-  std::ifstream ej(dir.file("e.json"));
-  EXPECT_NEAR(nlohmann::json::parse(ej).at("clean_accuracy").get<double>(), test_acc, 1e-12);
+  const nlohmann::json ej = read_json(dir.file("e.json"));
+  EXPECT_NEAR(ej.at("clean_accuracy").get<double>(), test_acc, 1e-12);
+  EXPECT_GT(ej.at("images_per_s").get<double>(), 0.0);
+  // --profile: the table of phases, layers and ops after the results.
+  for (const char* text : {"profile (host clock", "layer4.1", "conv2d_forward", "total (wall)"}) {
+    EXPECT_NE(e.output.find(text), std::string::npos) << text << " in\n" << e.output;
+  }
 
   // The run's directory is not overwritten by accident; --resume continues it.
   const CliRun again = run(std::string("train ") + kTiny + " --out " + out);
@@ -418,6 +423,42 @@ TEST(CliExperiments, BadArgumentsFailBeforeAnyWork) {
     EXPECT_NE(r.exit_code, 0) << args;
     EXPECT_NE(r.output.find(expected), std::string::npos) << args << " printed:\n" << r.output;
     EXPECT_FALSE(std::filesystem::exists(where)) << args << " wrote " << where;
+  }
+}
+
+// robustprior bench: the result line, the JSON bench_compare.sh reads, the profile, and bad
+// options refused before any work.
+TEST(CliBench, TimesAWorkloadAndWritesItsJson) {
+  rp::test::TempDir dir;
+  const CliRun r =
+      run("bench --workload pgd-eval --attack-steps 2 --width 0.0625 --batch 4 "
+          "--warmup 1 --iters 2 --repeats 3 --threads 2 --profile --json " +
+          dir.file("b.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("pgd-eval resnet18 width 0.0625 batch 4 on cpu (2 threads)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("attack update"), std::string::npos) << r.output;
+  const nlohmann::json j = read_json(dir.file("b.json"));
+  EXPECT_EQ(j.at("engine"), "robustprior");
+  EXPECT_EQ(j.at("workload"), "pgd-eval");
+  EXPECT_EQ(j.at("attack_steps"), 2);
+  EXPECT_EQ(j.at("threads"), 2);
+  EXPECT_EQ(j.at("repeat_seconds").size(), 3u);
+  const double per_iter = j.at("seconds_per_iter").get<double>();
+  EXPECT_NEAR(j.at("images_per_s").get<double>() * per_iter, 4.0, 1e-9);
+  EXPECT_NEAR(j.at("image_iterations_per_s").get<double>() * per_iter, 8.0, 1e-9);
+  EXPECT_FALSE(j.at("profile").at("rows").empty());
+  for (const auto& [args, text] : std::vector<std::pair<std::string, std::string>>{
+           {"--workload train", "unknown workload 'train'"},
+           {"--workload train-step --attack-steps 3", "--attack-steps applies to"},
+           {"--iters 0", "iters must be >= 1"},
+           {"--arch resnet99", "unknown architecture"},
+           {"--threads -1", "--threads must be in [0, 4096]"}}) {
+    const CliRun bad = run("bench --width 0.0625 --json " + dir.file("bad.json") + " " + args);
+    EXPECT_NE(bad.exit_code, 0) << args;
+    EXPECT_NE(bad.output.find(text), std::string::npos) << args << ": " << bad.output;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("bad.json"))) << args;
   }
 }
 

@@ -21,6 +21,8 @@ void SessionOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--threads", threads, "CPU threads (0: all)")->capture_default_str();
   cmd->add_flag("--tf32", tf32, kTf32Help);
+  cmd->add_flag("--profile", profile,
+                "Print the time per phase, layer and op at the end (CUDA events on a GPU)");
 }
 
 CheckpointSession open_session(const SessionOptions& o, const std::string& command) {
@@ -47,6 +49,7 @@ CheckpointSession open_session(const SessionOptions& o, const std::string& comma
                                         << ") are not the dataset's ("
                                         << nlohmann::json(s.split.classes).dump() << ")");
   s.net = s.checkpoint->load_network(s.ctx->device());
+  s.profile = profile_if(o.profile, *s.ctx);
   return s;
 }
 

@@ -12,6 +12,7 @@
 #include "engine/core/context.h"
 #include "engine/data/dataset.h"
 #include "engine/nn/network.h"
+#include "tools/robustprior/profile_report.h"
 #include "weights/checkpoint.h"
 
 namespace rp::cli {
@@ -19,9 +20,9 @@ namespace rp::cli {
 struct SessionOptions {
   std::string checkpoint, dataset, data, split = "test", device = "cpu";
   std::int64_t subset = 0, threads = 0;
-  bool tf32 = false;
+  bool tf32 = false, profile = false;
 
-  // --checkpoint, --dataset, --data, --split, --subset, --device, --threads, --tf32
+  // --checkpoint, --dataset, --data, --split, --subset, --device, --threads, --tf32, --profile
   void add_to(CLI::App* cmd);
 };
 
@@ -30,7 +31,8 @@ struct CheckpointSession {
   std::unique_ptr<Context> ctx;
   Dataset split;  // the chosen split, checked against the checkpoint's classes and image shape
   std::unique_ptr<Network> net;
-  std::uint64_t seed = 0;  // the checkpoint's run seed
+  std::uint64_t seed = 0;                  // the checkpoint's run seed
+  std::unique_ptr<ProfileReport> profile;  // --profile; last: reports before ctx goes
 };
 
 CheckpointSession open_session(const SessionOptions& o, const std::string& command);

@@ -24,6 +24,7 @@ struct TrainOptions {
   std::string config_file;
   bool resume = false;
   bool quiet = false;
+  bool profile = false;
 };
 
 void run_train(const TrainOptions& o, const ConfigFlags& flags) {
@@ -55,7 +56,7 @@ void run_train(const TrainOptions& o, const ConfigFlags& flags) {
     std::fprintf(stderr, "note: fgsm-rs takes one step; --attack-steps is not used\n");
   }
 
-  run_training(cfg, resume, !o.quiet);
+  run_training(cfg, resume, !o.quiet, false, o.profile);
 }
 
 }  // namespace
@@ -70,6 +71,8 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_flag("--resume", o->resume, "Continue the run in --out from its latest checkpoint");
   cmd->add_flag("--quiet", o->quiet, "No progress lines");
+  cmd->add_flag("--profile", o->profile,
+                "Print the time per phase, layer and op at the end (CUDA events on a GPU)");
   cmd->callback([o, flags] { run_train(*o, *flags); });
 }
 

@@ -16,5 +16,6 @@ void add_interpolate_command(CLI::App& app);
 void add_visualize_command(CLI::App& app);
 void add_manipulate_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
 }  // namespace rp::cli

@@ -41,6 +41,8 @@ void ExperimentOptions::add_to(CLI::App* cmd, const std::string& default_out) {
   cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--threads", threads, "CPU threads (0: all)")->capture_default_str();
   cmd->add_flag("--tf32", tf32, kTf32Help);
+  cmd->add_flag("--profile", profile,
+                "Print the time per phase, layer and op at the end (CUDA events on a GPU)");
   cmd->add_option("--out", out, "output directory: the figure, the raw images, the manifest")
       ->capture_default_str();
   cmd->add_option("--seed", seed, "seed of noise seeds and random coordinates")
@@ -103,6 +105,7 @@ std::unique_ptr<ExperimentSession> open_experiment(const ExperimentOptions& o,
   s->setup.scale = o.scale;
   s->setup.progress = !o.quiet;
   check_study_setup(s->setup, command);
+  s->profile = profile_if(o.profile, *s->ctx);
   return s;
 }
 

@@ -15,6 +15,7 @@
 #include "engine/data/dataset.h"
 #include "engine/experiments/report.h"
 #include "tools/robustprior/list_flags.h"
+#include "tools/robustprior/profile_report.h"
 #include "weights/checkpoint.h"
 
 namespace rp::cli {
@@ -24,7 +25,7 @@ struct ExperimentOptions {
   std::string dataset, data, split = "test", device = "cpu", out;
   std::int64_t threads = 0, scale = 3;
   std::uint64_t seed = 0;
-  bool quiet = false, tf32 = false;
+  bool quiet = false, tf32 = false, profile = false;
 
   // --robust, --standard, --dataset, --data, --split, --device, --threads, --tf32, --out,
   // --seed, --scale, --quiet
@@ -37,6 +38,7 @@ struct ExperimentSession {
   std::vector<std::unique_ptr<Network>> nets;
   Dataset data;
   StudySetup setup;  // points into the members above: the session must not move once opened
+  std::unique_ptr<ProfileReport> profile;  // --profile; last: reports before ctx goes
 };
 
 // Opens the checkpoints, loads the split and checks that every checkpoint was trained on that

@@ -14,6 +14,7 @@
 #include "engine/train/setup.h"
 #include "engine/train/trainer.h"
 #include "models/registry.h"
+#include "tools/robustprior/profile_report.h"
 
 namespace rp::cli {
 namespace {
@@ -38,10 +39,11 @@ void trim_metrics(const std::string& path, std::int64_t epochs_done) {
 }  // namespace
 
 TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpoint>& resume,
-                             bool progress, bool replace) {
+                             bool progress, bool replace, bool profile) {
   const std::string latest = cfg.out + "/latest.safetensors";
   // Everything that can fail on bad input happens before anything is written.
   const std::unique_ptr<Context> ctx = make_context(cfg);
+  const std::unique_ptr<ProfileReport> report = profile_if(profile, *ctx);
   const DatasetSplits data = load_dataset(dataset_request(cfg));
   const NetworkSpec spec = network_spec(cfg, data.train);
   const std::unique_ptr<Network> net = make_network(spec, ctx->device(), cfg.seed);

@@ -18,7 +18,8 @@ struct TrainingOutcome {
 
 // Trains cfg (validated by the caller) into cfg.out; with `resume`, continues from it. With
 // `replace`, an earlier run's checkpoints there are removed - once everything is checked.
+// With `profile`, prints the time per phase, layer and op at the end.
 TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpoint>& resume,
-                             bool progress, bool replace = false);
+                             bool progress, bool replace = false, bool profile = false);
 
 }  // namespace rp::cli
