@@ -73,10 +73,7 @@ const std::vector<std::pair<std::string, i64>> kSizes = {{"256KiB", i64{256} << 
                                                          {"128MiB", i64{128} << 20},
                                                          {"512MiB", i64{512} << 20}};
 
-struct EventDeleter {
-  void operator()(CudaEvent* e) const noexcept { cuda_event_destroy(e); }
-};
-using Event = std::unique_ptr<CudaEvent, EventDeleter>;
+using Event = CudaEventPtr;
 
 // The context, the L2 flush buffer and the timing events every row shares; members are
 // destroyed in reverse order, the context last.

@@ -42,19 +42,11 @@ Tensor random_labels(std::int64_t n, std::int64_t classes, RngStream rng, Device
 double time_run(Context& ctx, std::int64_t iters, const std::function<void()>& step) {
   if (ctx.device().is_cuda()) {
     CudaHandles* h = &ctx.cuda();
-    struct Events {
-      CudaEvent* start;
-      CudaEvent* stop;
-      ~Events() {
-        cuda_event_destroy(start);
-        cuda_event_destroy(stop);
-      }
-    } e{cuda_event_create(h), nullptr};
-    e.stop = cuda_event_create(h);
-    cuda_event_record(h, e.start);
+    const CudaEventPtr start(cuda_event_create(h)), stop(cuda_event_create(h));
+    cuda_event_record(h, start.get());
     for (std::int64_t i = 0; i < iters; ++i) step();
-    cuda_event_record(h, e.stop);
-    return static_cast<double>(cuda_event_elapsed_ms(e.start, e.stop)) / 1000.0;
+    cuda_event_record(h, stop.get());
+    return static_cast<double>(cuda_event_elapsed_ms(start.get(), stop.get())) / 1000.0;
   }
   const auto t0 = std::chrono::steady_clock::now();
   for (std::int64_t i = 0; i < iters; ++i) step();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,10 @@ void cuda_event_destroy(CudaEvent* event) noexcept;
 void cuda_event_record(CudaHandles* handles, CudaEvent* event);
 // Milliseconds from start to stop (both recorded), once stop has completed.
 float cuda_event_elapsed_ms(CudaEvent* start, CudaEvent* stop);
+struct CudaEventDeleter {
+  void operator()(CudaEvent* e) const noexcept { cuda_event_destroy(e); }
+};
+using CudaEventPtr = std::unique_ptr<CudaEvent, CudaEventDeleter>;
 // ---- end of timing events -------------------------------------------------------------------
 
 }  // namespace rp

@@ -88,11 +88,6 @@ __global__ void backward_kernel(i64 n, i64 k, const T* logits, const std::int32_
   }
 }
 
-unsigned row_grid(i64 n) {
-  return static_cast<unsigned>(
-      std::max<i64>(1, std::min<i64>((n + kWarpsPerBlock - 1) / kWarpsPerBlock, 65535)));
-}
-
 std::string shape_text(i64 n, i64 k) {
   std::ostringstream os;
   os << "logits (" << n << ", " << k << ")";
@@ -105,7 +100,8 @@ template <typename T>
 void cross_entropy_forward(CudaHandles* h, i64 n, i64 k, const T* logits,
                            const std::int32_t* labels, T* losses, T* mean) {
   if (n == 0) return;
-  forward_kernel<T><<<row_grid(n), kBlock, 0, h->stream>>>(n, k, logits, labels, losses);
+  forward_kernel<T>
+      <<<grid_for(n, kWarpsPerBlock), kBlock, 0, h->stream>>>(n, k, logits, labels, losses);
   check_launch(h, "cross_entropy_forward", shape_text(n, k));
   if (mean != nullptr) {
     mean_kernel<T><<<1, kBlock, 0, h->stream>>>(n, losses, mean);
@@ -118,8 +114,8 @@ void cross_entropy_backward(CudaHandles* h, i64 n, i64 k, const T* logits,
                             const std::int32_t* labels, const T* dlosses, T* dlogits,
                             GradMode mode) {
   if (n == 0) return;
-  backward_kernel<T><<<row_grid(n), kBlock, 0, h->stream>>>(n, k, logits, labels, dlosses, dlogits,
-                                                            mode == GradMode::Accumulate);
+  backward_kernel<T><<<grid_for(n, kWarpsPerBlock), kBlock, 0, h->stream>>>(
+      n, k, logits, labels, dlosses, dlogits, mode == GradMode::Accumulate);
   check_launch(h, "cross_entropy_backward", shape_text(n, k));
 }
 

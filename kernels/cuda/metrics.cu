@@ -71,11 +71,6 @@ __global__ void count_correct_kernel(i64 n, i64 k, const T* logits, const std::i
   }
 }
 
-unsigned row_grid(i64 n) {
-  return static_cast<unsigned>(
-      std::max<i64>(1, std::min<i64>((n + kWarpsPerBlock - 1) / kWarpsPerBlock, 65535)));
-}
-
 std::string shape_text(i64 n, i64 k) {
   std::ostringstream os;
   os << "logits (" << n << ", " << k << ")";
@@ -88,7 +83,8 @@ template <typename T>
 void correct_flags(CudaHandles* h, i64 n, i64 k, const T* logits, const std::int32_t* labels,
                    T* correct) {
   if (n == 0) return;
-  correct_flags_kernel<T><<<row_grid(n), kBlock, 0, h->stream>>>(n, k, logits, labels, correct);
+  correct_flags_kernel<T>
+      <<<grid_for(n, kWarpsPerBlock), kBlock, 0, h->stream>>>(n, k, logits, labels, correct);
   check_launch(h, "correct_flags", shape_text(n, k));
 }
 
