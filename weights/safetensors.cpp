@@ -6,6 +6,7 @@
 
 #include "engine/core/error.h"
 #include "engine/core/files.h"
+#include "engine/core/json_text.h"
 
 namespace rp {
 namespace {
@@ -14,6 +15,15 @@ constexpr std::uint64_t kMaxHeader = 100'000'000;
 
 std::string op_for(const std::string& name) {
   return "safetensors " + name;
+}
+
+// The little-endian u64 the file starts with.
+std::uint64_t header_length(const std::string& first8) {
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) {
+    n = (n << 8) | static_cast<std::uint8_t>(first8[static_cast<std::size_t>(i)]);
+  }
+  return n;
 }
 
 }  // namespace
@@ -27,7 +37,20 @@ std::size_t safetensors_dtype_size(const std::string& dtype) {
 }
 
 SafetensorsFile SafetensorsFile::read(const std::string& path) {
-  return parse(read_file(path), path);
+  // The header's length is checked against the limit and the file's real size before the
+  // file is read: a hostile length or a huge unrelated file costs nothing.
+  const std::string op = op_for(path);
+  const std::uint64_t size = regular_file_size(path);
+  RP_CHECK(size >= 8, op,
+           "truncated: " << size << " bytes; a safetensors file starts with an 8-byte header "
+                         << "length");
+  const std::uint64_t n = header_length(read_file_range(path, 0, 8));
+  RP_CHECK(n <= kMaxHeader, op,
+           "oversized header: " << n << " bytes (the limit is " << kMaxHeader << ")");
+  RP_CHECK(n <= size - 8, op,
+           "truncated: the header claims " << n << " bytes but the file holds " << size - 8
+                                           << " after the length");
+  return parse(read_file_range(path, 0, size), path);
 }
 
 SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& name) {
@@ -40,22 +63,14 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& nam
            "truncated: " << size
                          << " bytes; a safetensors file starts with an "
                             "8-byte header length");
-  std::uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) {
-    n = (n << 8) | static_cast<std::uint8_t>(f.bytes_[static_cast<std::size_t>(i)]);
-  }
+  const std::uint64_t n = header_length(f.bytes_);
   RP_CHECK(n <= kMaxHeader, op,
            "oversized header: " << n << " bytes (the limit is " << kMaxHeader << ")");
   RP_CHECK(n <= size - 8, op,
            "truncated: the header claims " << n << " bytes but the file holds " << size - 8
                                            << " after the length");
-  nlohmann::json header;
-  try {
-    header =
-        nlohmann::json::parse(f.bytes_.begin() + 8, f.bytes_.begin() + 8 + static_cast<long>(n));
-  } catch (const nlohmann::json::exception& e) {
-    RP_FAIL(op, "corrupt header (not JSON): " << e.what());
-  }
+  const nlohmann::json header =
+      parse_json_bounded(std::string_view(f.bytes_).substr(8, n), op + ": corrupt header");
   RP_CHECK(header.is_object(), op, "corrupt header: expected a JSON object");
   f.data_start_ = static_cast<std::size_t>(8 + n);
   const std::uint64_t data_size = size - 8 - n;
@@ -64,7 +79,7 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& nam
       RP_CHECK(value.is_object(), op, "__metadata__ must be an object of strings");
       for (const auto& [mk, mv] : value.items()) {
         RP_CHECK(mv.is_string(), op,
-                 "metadata '" << mk << "' must be a string, found " << mv.dump());
+                 "metadata '" << mk << "' must be a string, found " << json_excerpt(mv));
         f.metadata_[mk] = mv.get<std::string>();
       }
       continue;
@@ -82,7 +97,7 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& nam
     for (const auto& d : value["shape"]) {
       RP_CHECK((d.is_number_unsigned() || (d.is_number_integer() && d.get<std::int64_t>() >= 0)) &&
                    d.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX),
-               op, "tensor '" << key << "': bad extent " << d.dump());
+               op, "tensor '" << key << "': bad extent " << json_excerpt(d));
       t.shape.push_back(d.get<std::int64_t>());
       RP_CHECK(!__builtin_mul_overflow(count, d.get<std::uint64_t>(), &count), op,
                "tensor '" << key << "': shape overflows");
@@ -93,10 +108,14 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, const std::string& nam
              op, "tensor '" << key << "': data_offsets must be [begin, end]");
     t.begin = off[0].get<std::uint64_t>();
     t.end = off[1].get<std::uint64_t>();
-    RP_CHECK(t.begin <= t.end && t.end - t.begin == count * elem, op,
+    std::uint64_t need = 0;
+    RP_CHECK(!__builtin_mul_overflow(count, elem, &need), op,
+             "tensor '" << key << "': " << count << " " << t.dtype
+                        << " values overflow a 64-bit byte count");
+    RP_CHECK(t.begin <= t.end && t.end - t.begin == need, op,
              "tensor '" << key << "': offsets [" << t.begin << ", " << t.end << ") hold "
                         << (t.end >= t.begin ? t.end - t.begin : 0) << " bytes, but " << t.dtype
-                        << " of that shape needs " << count * elem);
+                        << " of that shape needs " << need);
     RP_CHECK(t.end <= data_size, op,
              "truncated: tensor '" << key << "' ends at byte " << t.end << " of the data, which "
                                    << "holds only " << data_size);
@@ -134,7 +153,10 @@ void SafetensorsWriter::add(const std::string& name, const std::string& dtype,
   const std::size_t elem = safetensors_dtype_size(dtype);
   RP_CHECK(elem != 0, "safetensors", "unknown dtype '" << dtype << "' for '" << name << "'");
   std::size_t count = 1;
-  for (std::int64_t d : shape) count *= static_cast<std::size_t>(d);
+  for (std::int64_t d : shape) {
+    RP_CHECK(d >= 0 && !__builtin_mul_overflow(count, static_cast<std::size_t>(d), &count),
+             "safetensors", "'" << name << "': bad shape");
+  }
   RP_CHECK(count * elem == bytes, "safetensors",
            "'" << name << "': " << bytes << " bytes for " << count << " " << dtype << " values");
   for (const Entry& e : entries_) {
@@ -159,6 +181,11 @@ std::string SafetensorsWriter::serialize() const {
   if (!metadata_.empty()) header["__metadata__"] = metadata_;
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
+  // What the reader would refuse is never written (a run must be able to read back its
+  // checkpoints): refused here, before the file is touched.
+  RP_CHECK(text.size() <= kMaxHeader, "safetensors",
+           "the header would be " << text.size() << " bytes, over the " << kMaxHeader
+                                  << " a reader accepts (metadata too large)");
   std::string out;
   out.reserve(8 + text.size() + at);
   const std::uint64_t n = text.size();

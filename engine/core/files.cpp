@@ -1,6 +1,7 @@
 #include "engine/core/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,13 +16,37 @@
 
 namespace rp {
 
-std::string read_file(const std::string& path) {
+std::uint64_t regular_file_size(const std::string& path) {
+  struct stat st {};
+  RP_CHECK(::stat(path.c_str(), &st) == 0, "read_file",
+           "cannot open " << path << ": " << std::strerror(errno));
+  RP_CHECK(S_ISREG(st.st_mode), "read_file",
+           path << " is not a regular file ("
+                << (S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket") << ")");
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+std::string read_file_range(const std::string& path, std::uint64_t offset, std::uint64_t n) {
+  const std::uint64_t size = regular_file_size(path);
+  RP_CHECK(offset <= size && n <= size - offset, "read_file",
+           path << " holds " << size << " bytes; bytes [" << offset << ", +" << n
+                << ") were asked for (truncated file?)");
   std::ifstream in(path, std::ios::binary);
   RP_CHECK(in.good(), "read_file", "cannot open " << path << ": " << std::strerror(errno));
-  std::ostringstream s;
-  s << in.rdbuf();
-  RP_CHECK(!in.bad(), "read_file", "read error in " << path);
-  return s.str();
+  std::string bytes(n, '\0');
+  in.seekg(static_cast<std::streamoff>(offset));
+  in.read(bytes.data(), static_cast<std::streamsize>(n));
+  RP_CHECK(in.good() && static_cast<std::uint64_t>(in.gcount()) == n, "read_file",
+           "read error in " << path << " (the file changed while it was read?)");
+  return bytes;
+}
+
+std::string read_file(const std::string& path, std::uint64_t max_bytes) {
+  const std::uint64_t size = regular_file_size(path);
+  RP_CHECK(
+      size <= max_bytes, "read_file",
+      path << " is " << size << " bytes, more than the " << max_bytes << " this reader accepts");
+  return read_file_range(path, 0, size);
 }
 
 namespace {

@@ -8,6 +8,8 @@
 
 #include "engine/core/device.h"
 #include "engine/core/error.h"
+#include "engine/core/files.h"
+#include "engine/core/json_text.h"
 
 namespace rp {
 namespace {
@@ -25,7 +27,7 @@ template <typename T>
 T read_value(const nlohmann::json& v, const std::string& key, const std::string& source) {
   if constexpr (std::is_same_v<T, Amount>) {
     RP_CHECK(v.is_string() || v.is_number(), source,
-             "'" << key << "' must be " << type_name<T>() << ", found " << v.dump());
+             "'" << key << "' must be " << type_name<T>() << ", found " << json_excerpt(v));
     return Amount{v.is_string() ? v.get<std::string>() : v.dump()};
   } else {
     const bool ok = [&] {
@@ -35,7 +37,8 @@ T read_value(const nlohmann::json& v, const std::string& key, const std::string&
       if constexpr (std::is_unsigned_v<T>) return v.is_number_unsigned();
       return v.is_number_integer();
     }();
-    RP_CHECK(ok, source, "'" << key << "' must be " << type_name<T>() << ", found " << v.dump());
+    RP_CHECK(ok, source,
+             "'" << key << "' must be " << type_name<T>() << ", found " << json_excerpt(v));
     return v.get<T>();
   }
 }
@@ -73,14 +76,10 @@ TrainConfig apply_json(TrainConfig base, const nlohmann::json& j, const std::str
 }
 
 TrainConfig load_config_file(const std::string& path, TrainConfig base) {
-  std::ifstream in(path);
-  RP_CHECK(in.good(), "config", "cannot open " << path);
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const nlohmann::json::exception& e) {
-    RP_FAIL("config", path << " is not valid JSON: " << e.what());
-  }
+  // A config is a few hundred bytes; the bound keeps a wrong path (a dataset, a device) from
+  // being read whole, and what is loaded from keeping the run's checkpoints from being written.
+  constexpr std::uint64_t kMaxConfigBytes = 1 << 20;
+  const nlohmann::json j = parse_json_bounded(read_file(path, kMaxConfigBytes), "config " + path);
   return apply_json(std::move(base), j, path);
 }
 

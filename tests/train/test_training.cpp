@@ -8,6 +8,7 @@
 
 #include "engine/core/cuda_runtime.h"
 #include "engine/core/error.h"
+#include "engine/core/files.h"
 #include "engine/data/synthetic.h"
 #include "engine/train/config.h"
 #include "engine/train/evaluate.h"
@@ -65,6 +66,34 @@ TEST(TrainConfig, JsonRoundTripUnknownKeysAndTypes) {
   }
   EXPECT_THROW(apply_json(TrainConfig{}, nlohmann::json{{"lr", true}}, "x"), Error);
   EXPECT_THROW(apply_json(TrainConfig{}, nlohmann::json::array(), "x"), Error);
+}
+
+// Config files from elsewhere: nesting, size and file kind bounded before anything is parsed,
+// and offending values quoted short.
+TEST(TrainConfig, HostileFilesAreRefused) {
+  test::TempDir dir;
+  const auto refusal = [&](const std::string& name, const std::string& text) -> std::string {
+    const std::string path = dir.file(name);
+    if (!text.empty()) write_file_atomic(path, text);
+    try {
+      load_config_file(text.empty() ? name : path);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  const std::string nested =
+      "{\"lr\":" + std::string(100'000, '[') + std::string(100'000, ']') + "}";
+  EXPECT_NE(refusal("nested.json", nested).find("nested 100001 levels"), std::string::npos);
+  const std::string huge = "{\"data\":\"" + std::string(2'000'000, 'x') + "\"}";
+  EXPECT_NE(refusal("huge.json", huge).find("more than the 1048576"), std::string::npos);
+  EXPECT_NE(refusal("/dev/zero", "").find("not a regular file"), std::string::npos);
+  const std::string e = refusal(
+      "list.json", "{\"epochs\":" + std::string(5000, '[') + "1" + std::string(5000, ']') + "}");
+  EXPECT_NE(e.find("nested"), std::string::npos) << e.substr(0, 200);
+  const std::string wrong = refusal("wrong.json", "{\"seed\":\"" + std::string(5000, 'y') + "\"}");
+  EXPECT_NE(wrong.find("characters)"), std::string::npos) << wrong.substr(0, 300);
+  EXPECT_LT(wrong.size(), 400u);
 }
 
 TEST(TrainConfig, ValidationNamesTheKey) {

@@ -127,6 +127,54 @@ TEST(Safetensors, RefusesBadFiles) {
   }
 }
 
+// Files built to hurt the reader: each is refused with a message, in bounded time and memory,
+// and nothing recurses once per level of the input.
+TEST(Safetensors, RefusesHostileHeaders) {
+  const std::string deep(100'000, '[');
+  const std::string deep_close(100'000, ']');
+  const std::pair<std::string, std::string> cases[] = {
+      {raw_file(R"({"__metadata__":{"k":)" + deep + deep_close + "}}", 0), "nested 100002 levels"},
+      {raw_file(
+           R"({"t":{"dtype":"F32","shape":)" + deep + deep_close + R"(,"data_offsets":[0,0]}})", 0),
+       "nested 100002 levels"},
+      // 2^62 F32 values in 0 bytes: the byte count would wrap to 0.
+      {raw_file(R"({"t":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}})", 0),
+       "overflow a 64-bit byte count"},
+      {raw_file(R"({"t":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", 0),
+       "shape overflows"},
+      {raw_file(R"({"__metadata__":{"k":[1,2,3]}})", 0), "found an array of 3 values"},
+  };
+  for (const auto& [bytes, expected] : cases) {
+    const std::string e = error_of([&] { SafetensorsFile::parse(bytes, "bad.safetensors"); });
+    EXPECT_NE(e.find(expected), std::string::npos)
+        << "expected '" << expected << "', got: " << e.substr(0, 300);
+    EXPECT_LT(e.size(), 400u) << "the message quotes the input whole";
+  }
+}
+
+TEST(Safetensors, ReadsOnlyRegularFilesAndTheHeaderFirst) {
+  EXPECT_NE(error_of([] { SafetensorsFile::read("/dev/zero"); }).find("not a regular file"),
+            std::string::npos);
+  test::TempDir dir;
+  EXPECT_NE(error_of([&] { SafetensorsFile::read(dir.path()); }).find("a directory"),
+            std::string::npos);
+  // A header length past the end is refused from the first 8 bytes.
+  const std::string path = dir.file("claims.safetensors");
+  write_file_atomic(path, raw_file("{}", 0, std::uint64_t{1} << 40));
+  EXPECT_NE(error_of([&] { SafetensorsFile::read(path); }).find("oversized header"),
+            std::string::npos);
+}
+
+TEST(Safetensors, TheWriterRefusesWhatTheReaderWould) {
+  SafetensorsWriter w;
+  w.set_metadata("config", std::string(100'000'001, 'x'));
+  test::TempDir dir;
+  const std::string path = dir.file("big.safetensors");
+  EXPECT_NE(error_of([&] { w.write(path); }).find("over the 100000000 a reader accepts"),
+            std::string::npos);
+  EXPECT_FALSE(std::ifstream(path).good()) << "nothing may be written";
+}
+
 NetworkSpec tiny(const std::string& arch) {
   NetworkSpec s;
   s.arch = arch;
