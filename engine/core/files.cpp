@@ -70,8 +70,12 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out.good()) {
+      const int err = errno;
       std::remove(tmp.c_str());
-      RP_FAIL("write_file", "cannot write " << tmp << " (disk full?)");
+      RP_FAIL("write_file", "cannot write " << path << ": "
+                                            << (err != 0 ? std::strerror(err) : "write failed")
+                                            << " (disk full?); the file there, if any, is "
+                                               "unchanged");
     }
   }
   // The data reaches the disk before the name does, so a crash leaves the old file or the

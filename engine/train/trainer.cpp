@@ -74,9 +74,14 @@ Trainer::Trainer(Context& ctx, Network& net, const TrainConfig& cfg, DeviceDatas
   }
 }
 
-EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
+std::optional<EpochMetrics> Trainer::train_epoch(std::int64_t epoch, bool progress,
+                                                 const StopRequest& stop) {
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t batches = train_loader_.batches();
+  const std::int64_t first = state_.epoch_steps_done;
+  RP_CHECK(first >= 0 && first < batches, "train",
+           "the run stopped at step " << first << " of epoch " << epoch + 1 << ", which has "
+                                      << batches << " steps (another batch size or dataset?)");
   const SgdParams sgd{0, cfg_.momentum, cfg_.weight_decay, cfg_.nesterov};
   Progress bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(cfg_.epochs), batches,
                progress);
@@ -84,28 +89,30 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
   std::int64_t images = 0;
   double lr = 0;
   std::vector<double> step_lr;  // the schedule is known on the host: no device read needed
-  // Reads the device-side step statistics of the first `steps` steps; stops at a bad loss.
+  // Reads the device-side step statistics of steps [first, steps); stops at a bad loss.
   auto summarize = [&](std::int64_t steps, double& loss, double& acc) {
     const std::vector<double> stats = host_values(step_stats_.slice(0, steps));
     double loss_sum = 0, correct = 0;
     std::int64_t seen = 0;
-    for (std::int64_t i = 0; i < steps; ++i) {
+    for (std::int64_t i = first; i < steps; ++i) {
       const double l = stats[static_cast<std::size_t>(2 * i)];
-      RP_CHECK(std::isfinite(l), "train",
-               "the loss is " << l << " at epoch " << epoch + 1 << ", step " << i + 1 << " of "
-                              << batches << " (the step before used learning rate "
-                              << (i > 0 ? step_lr[static_cast<std::size_t>(i - 1)] : 0.0)
-                              << "); stopping");
-      loss_sum += l * static_cast<double>(sizes[static_cast<std::size_t>(i)]);
+      RP_CHECK(
+          std::isfinite(l), "train",
+          "the loss is " << l << " at epoch " << epoch + 1 << ", step " << i + 1 << " of "
+                         << batches << " (the step before used learning rate "
+                         << (i > first ? step_lr[static_cast<std::size_t>(i - first - 1)] : 0.0)
+                         << "); stopping");
+      const std::int64_t size = sizes[static_cast<std::size_t>(i - first)];
+      loss_sum += l * static_cast<double>(size);
       correct += stats[static_cast<std::size_t>(2 * i + 1)];
-      seen += sizes[static_cast<std::size_t>(i)];
+      seen += size;
     }
     loss = loss_sum / static_cast<double>(seen);
     acc = correct / static_cast<double>(seen);
   };
 
   train_loader_.start_epoch(epoch);
-  for (std::int64_t i = 0; i < batches; ++i) {
+  for (std::int64_t i = first; i < batches; ++i) {
     std::int64_t n = 0;
     {
       const ProfileScope phase(ctx_, ProfileKind::Phase, "data");
@@ -130,6 +137,14 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
     step.lr = lr;
     step_->run(ctx_, x, y, step, momentum_, step_stats_.slice(i, i + 1).reshape(Shape{2}));
     ++state_.steps;
+    if (stop && i + 1 < batches && stop()) {
+      state_.epoch_steps_done = i + 1;
+      // The steps so far must be sound before a checkpoint keeps them.
+      double loss = 0, acc = 0;
+      summarize(i + 1, loss, acc);
+      bar.finish("stopped after step " + std::to_string(i + 1) + " of " + std::to_string(batches));
+      return std::nullopt;
+    }
     if (bar.due()) {
       double loss = 0, acc = 0;
       summarize(i + 1, loss, acc);
@@ -138,6 +153,7 @@ EpochMetrics Trainer::train_epoch(std::int64_t epoch, bool progress) {
       bar.update(i + 1, images, status);
     }
   }
+  state_.epoch_steps_done = 0;
   EpochMetrics m;
   m.epoch = epoch + 1;
   m.lr = lr;
@@ -191,11 +207,13 @@ std::vector<double> Trainer::last_epoch_step_losses() const {
   return losses;
 }
 
-void Trainer::run(const EpochHook& after_epoch, bool progress) {
+bool Trainer::run(const EpochHook& after_epoch, bool progress, const StopRequest& stop) {
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t first = state_.epochs_done;
   for (std::int64_t epoch = first; epoch < cfg_.epochs; ++epoch) {
-    EpochMetrics m = train_epoch(epoch, progress);
+    std::optional<EpochMetrics> done = train_epoch(epoch, progress, stop);
+    if (!done) return false;
+    EpochMetrics& m = *done;
     if (progress && epoch + 1 < cfg_.epochs) {
       const double per_epoch = since(start) / static_cast<double>(epoch + 1 - first);
       std::fprintf(
@@ -208,7 +226,9 @@ void Trainer::run(const EpochHook& after_epoch, bool progress) {
     const bool best = m.test_accuracy > state_.best_test_accuracy;
     if (best) state_.best_test_accuracy = m.test_accuracy;
     if (after_epoch) after_epoch(m, best);
+    if (stop && epoch + 1 < cfg_.epochs && stop()) return false;
   }
+  return true;
 }
 
 }  // namespace rp

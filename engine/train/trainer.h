@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <vector>
 
 #include "engine/adv/pgd.h"
@@ -46,6 +47,9 @@ struct TrainState {
   std::int64_t epochs_done = 0;
   std::int64_t steps = 0;
   double best_test_accuracy = -1;
+  // Steps of the next epoch already taken: a run stopped mid-epoch continues from there.
+  // (A checkpoint records it as steps - epochs_done x batches per epoch.)
+  std::int64_t epoch_steps_done = 0;
 };
 
 class Trainer {
@@ -60,12 +64,19 @@ class Trainer {
   const LrSchedule& schedule() const { return schedule_; }
   BatchLoader& test_loader() { return test_loader_; }
 
+  std::int64_t batches_per_epoch() const { return train_loader_.batches(); }
+
   using EpochHook = std::function<void(EpochMetrics& metrics, bool best)>;
-  // Trains from state().epochs_done to cfg.epochs.
-  void run(const EpochHook& after_epoch, bool progress = true);
+  // Asked after every step; true stops the run there (state() then says where).
+  using StopRequest = std::function<bool()>;
+  // Trains from state() to cfg.epochs; false when `stop` ended it early.
+  bool run(const EpochHook& after_epoch, bool progress = true, const StopRequest& stop = {});
 
  private:
-  EpochMetrics train_epoch(std::int64_t epoch, bool progress);
+  // The epoch from step state().epoch_steps_done on; nullopt when `stop` ended it early. An
+  // epoch resumed mid-way reports the training loss and accuracy of the steps it ran.
+  std::optional<EpochMetrics> train_epoch(std::int64_t epoch, bool progress,
+                                          const StopRequest& stop);
 
   Context& ctx_;
   Network& net_;

@@ -7,6 +7,7 @@
 #include "engine/core/build_info.h"
 #include "engine/core/error.h"
 #include "tools/robustprior/commands.h"
+#include "tools/robustprior/run_guard.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
     }
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const rp::cli::StoppedBySignal& e) {
+    return 128 + e.signal;  // as a shell reports a process ended by that signal
   } catch (const rp::Error& e) {
     std::cerr << "robustprior: error: " << e.what() << "\n";
     return 1;

@@ -15,6 +15,7 @@
 #include "engine/train/trainer.h"
 #include "models/registry.h"
 #include "tools/robustprior/profile_report.h"
+#include "tools/robustprior/run_guard.h"
 
 namespace rp::cli {
 namespace {
@@ -53,8 +54,24 @@ TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpo
     check_dataset_fits(spec, data.test, "train --resume");
     resume->load_into(*net);
     resume->load_momentum(trainer.momentum());
-    trainer.state() =
-        TrainState{resume->info().epoch, resume->info().steps, resume->info().best_test_accuracy};
+    const CheckpointInfo& at = resume->info();
+    // A run stopped mid-epoch continues at its next step: the checkpoint holds the steps taken.
+    const std::int64_t batches = trainer.batches_per_epoch();
+    const std::int64_t in_epoch = at.steps - at.epoch * batches;
+    RP_CHECK(in_epoch >= 0 && in_epoch < batches, "train --resume",
+             "the checkpoint holds " << at.steps << " steps after " << at.epoch
+                                     << " epochs, which does not fit epochs of " << batches
+                                     << " steps (was the batch size or the data changed?)");
+    if (in_epoch != 0) {
+      for (const char* key : {"batch-size", "train-subset", "synthetic-train", "dataset", "data"}) {
+        RP_CHECK(!at.config.contains(key) || at.config.at(key) == to_json(cfg).at(key),
+                 "train --resume",
+                 "the run stopped in the middle of epoch "
+                     << at.epoch + 1 << "; it can continue only with the same '" << key
+                     << "' (the run used " << at.config.at(key).dump() << ")");
+      }
+    }
+    trainer.state() = TrainState{at.epoch, at.steps, at.best_test_accuracy, in_epoch};
     if (resume->info().threads != 0 && resume->info().threads != ctx->threads()) {
       std::fprintf(stderr,
                    "note: resuming on %d CPU threads where the run used %lld: the result will "
@@ -63,11 +80,12 @@ TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpo
     }
   }
 
+  // One writer per run directory, from here on.
+  const RunLock lock(cfg.out);
   if (replace && !resume) {
     for (const char* f : {"latest.safetensors", "best.safetensors", "latest.safetensors.eval.json"})
       std::filesystem::remove(cfg.out + "/" + f);
   }
-  make_directories(cfg.out);
   write_file_atomic(cfg.out + "/config.json", to_json(cfg).dump(2) + "\n");
   const std::string metrics = cfg.out + "/metrics.jsonl";
   if (resume) {
@@ -85,8 +103,14 @@ TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpo
       ctx->device().str().c_str(), ctx->threads(), static_cast<unsigned long long>(cfg.seed),
       cfg.adv == "none" ? "" : (", adversarial training: " + cfg.adv).c_str());
   if (resume) {
-    std::printf("resuming after epoch %lld of %lld\n", static_cast<long long>(resume->info().epoch),
+    const std::int64_t in_epoch = trainer.state().epoch_steps_done;
+    std::printf("resuming after epoch %lld of %lld", static_cast<long long>(resume->info().epoch),
                 static_cast<long long>(cfg.epochs));
+    if (in_epoch != 0) {
+      std::printf(" and step %lld of %lld of the next", static_cast<long long>(in_epoch),
+                  static_cast<long long>(trainer.batches_per_epoch()));
+    }
+    std::printf("\n");
   }
   MetricsLog log(metrics);
   CheckpointInfo info;
@@ -96,18 +120,36 @@ TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpo
   info.seed = cfg.seed;
   info.threads = ctx->threads();
   info.config = to_json(cfg);
-  trainer.run(
+  const auto record_state = [&] {
+    info.epoch = trainer.state().epochs_done;
+    info.steps = trainer.state().steps;
+    info.best_test_accuracy = trainer.state().best_test_accuracy;
+  };
+  const StopSignals signals;
+  const bool finished = trainer.run(
       [&](EpochMetrics& m, bool best) {
-        info.epoch = trainer.state().epochs_done;
-        info.steps = trainer.state().steps;
-        info.best_test_accuracy = trainer.state().best_test_accuracy;
+        record_state();
         // best before latest: a crash in between leaves latest one epoch behind, never best
         // behind latest's record of it.
         if (best) save_checkpoint(cfg.out + "/best.safetensors", *net, trainer.momentum(), info);
         save_checkpoint(latest, *net, trainer.momentum(), info);
         log.write(m.to_json());
       },
-      progress);
+      progress, [] { return StopSignals::requested(); });
+  if (!finished) {
+    // Stopped from outside: the steps taken so far go into latest, from which --resume
+    // continues exactly (best stays the best completed epoch).
+    record_state();
+    save_checkpoint(latest, *net, trainer.momentum(), info);
+    std::fprintf(stderr,
+                 "stopped by %s after %lld steps (epoch %lld, step %lld); %s holds them: "
+                 "continue with robustprior train --resume --out %s\n",
+                 StopSignals::signal_name(), static_cast<long long>(info.steps),
+                 static_cast<long long>(info.epoch + 1),
+                 static_cast<long long>(trainer.state().epoch_steps_done), latest.c_str(),
+                 cfg.out.c_str());
+    throw StoppedBySignal{StopSignals::signal_number()};
+  }
   std::printf("best test accuracy %.2f%%; checkpoints, metrics.jsonl and config.json in %s\n",
               100 * trainer.state().best_test_accuracy, cfg.out.c_str());
   return {latest, cfg.out + "/best.safetensors", trainer.state().best_test_accuracy};
