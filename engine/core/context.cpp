@@ -26,7 +26,9 @@ Context::Context(ContextOptions options)
       seed_(options.seed),
       threads_(options.threads == 0 ? default_threads() : options.threads),
       tf32_(options.tf32) {
-  RP_CHECK(options.threads >= 0, "Context", "threads must be >= 0, found " << options.threads);
+  RP_CHECK(
+      options.threads >= 0 && options.threads <= kMaxThreads, "Context",
+      "threads must be in [0, " << kMaxThreads << "] (0: all cores), found " << options.threads);
   if (device_.is_cuda()) {
     const CudaRuntimeInfo info = cuda_runtime_info();
     RP_CHECK(!info.devices.empty(), "Context",

@@ -92,6 +92,7 @@ class Context {
   bool allocations_frozen() const { return frozen_; }
 
   static int default_threads();
+  static constexpr int kMaxThreads = 4096;  // more is a typo, not a machine
 
  private:
   struct CudaHandlesDeleter {

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "engine/core/context.h"
 #include "engine/core/device.h"
 #include "engine/core/error.h"
 #include "engine/core/files.h"
@@ -85,18 +86,24 @@ TrainConfig load_config_file(const std::string& path, TrainConfig base) {
 
 void validate(const TrainConfig& c) {
   const char* op = "config";
+  // Upper bounds far above any real run: a value past them is a typo, refused before work.
+  constexpr std::int64_t kMaxEpochs = 100'000, kMaxBatch = 65'536, kMaxSteps = 100'000;
+  constexpr std::int64_t kMaxCount = 100'000'000;
   RP_CHECK(c.width > 0 && c.width <= 64, op, "'width' must be in (0, 64], found " << c.width);
   RP_CHECK(c.dataset == "cifar10" || c.dataset == "synthetic" || c.dataset == "folder", op,
            "'dataset' must be cifar10, synthetic or folder, found '" << c.dataset << "'");
   RP_CHECK(c.dataset == "synthetic" || !c.data.empty(), op,
            "'data' (the dataset directory) is required for dataset " << c.dataset);
-  RP_CHECK(c.synthetic_train >= 1 && c.synthetic_test >= 1, op,
-           "'synthetic-train' and 'synthetic-test' must be >= 1");
+  RP_CHECK(c.synthetic_train >= 1 && c.synthetic_test >= 1 && c.synthetic_train <= kMaxCount &&
+               c.synthetic_test <= kMaxCount,
+           op, "'synthetic-train' and 'synthetic-test' must be in [1, " << kMaxCount << "]");
   RP_CHECK(c.train_subset >= 0 && c.test_subset >= 0, op, "subsets must be >= 0 (0: all)");
-  RP_CHECK(c.epochs >= 1, op, "'epochs' must be >= 1, found " << c.epochs);
-  RP_CHECK(c.batch_size >= 1, op, "'batch-size' must be >= 1, found " << c.batch_size);
-  RP_CHECK(c.eval_batch_size >= 0, op,
-           "'eval-batch-size' must be >= 0, found " << c.eval_batch_size);
+  RP_CHECK(c.epochs >= 1 && c.epochs <= kMaxEpochs, op,
+           "'epochs' must be in [1, " << kMaxEpochs << "], found " << c.epochs);
+  RP_CHECK(c.batch_size >= 1 && c.batch_size <= kMaxBatch, op,
+           "'batch-size' must be in [1, " << kMaxBatch << "], found " << c.batch_size);
+  RP_CHECK(c.eval_batch_size >= 0 && c.eval_batch_size <= kMaxBatch, op,
+           "'eval-batch-size' must be in [0, " << kMaxBatch << "], found " << c.eval_batch_size);
   RP_CHECK(std::isfinite(c.lr) && c.lr >= 0, op, "'lr' must be >= 0, found " << c.lr);
   RP_CHECK(c.momentum >= 0 && c.momentum < 1, op,
            "'momentum' must be in [0, 1), found " << c.momentum);
@@ -108,7 +115,8 @@ void validate(const TrainConfig& c) {
   RP_CHECK(c.lr_step >= 1, op, "'lr-step' must be >= 1, found " << c.lr_step);
   RP_CHECK(c.lr_gamma > 0 && c.lr_gamma <= 1, op,
            "'lr-gamma' must be in (0, 1], found " << c.lr_gamma);
-  RP_CHECK(c.threads >= 0 && c.threads <= 4096, op, "'threads' must be in [0, 4096]");
+  RP_CHECK(c.threads >= 0 && c.threads <= Context::kMaxThreads, op,
+           "'threads' must be in [0, " << Context::kMaxThreads << "], found " << c.threads);
   RP_CHECK(!c.out.empty(), op, "'out' must name a directory");
   RP_CHECK(c.adv == "none" || c.adv == "pgd" || c.adv == "fgsm-rs", op,
            "'adv' must be none, pgd or fgsm-rs, found '" << c.adv << "'");
@@ -120,12 +128,14 @@ void validate(const TrainConfig& c) {
     RP_CHECK(c.attack_lr.value("config: 'attack-lr'") >= 0, op,
              "'attack-lr' must be >= 0, found " << c.attack_lr.text);
   }
-  RP_CHECK(c.attack_steps >= 1, op, "'attack-steps' must be >= 1, found " << c.attack_steps);
+  RP_CHECK(c.attack_steps >= 1 && c.attack_steps <= kMaxSteps, op,
+           "'attack-steps' must be in [1, " << kMaxSteps << "], found " << c.attack_steps);
   RP_CHECK(c.adv != "fgsm-rs" || c.constraint == "inf", op,
            "fgsm-rs is an Linf attack: use --constraint inf");
 
   RP_CHECK(c.robust_eval_subset >= 0, op, "'robust-eval-subset' must be >= 0");
-  RP_CHECK(c.robust_eval_steps >= 1, op, "'robust-eval-steps' must be >= 1");
+  RP_CHECK(c.robust_eval_steps >= 1 && c.robust_eval_steps <= kMaxSteps, op,
+           "'robust-eval-steps' must be in [1, " << kMaxSteps << "]");
   Device::parse(c.device);  // throws with the accepted forms
 }
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/core/amount.h"
+#include "engine/core/context.h"
 #include "engine/core/error.h"
 #include "engine/train/setup.h"
 
@@ -27,6 +28,9 @@ void SessionOptions::add_to(CLI::App* cmd) {
 
 CheckpointSession open_session(const SessionOptions& o, const std::string& command) {
   RP_CHECK(o.subset >= 0, command, "--subset must be >= 0 (0: all), found " << o.subset);
+  RP_CHECK(o.threads >= 0 && o.threads <= Context::kMaxThreads, command,
+           "--threads must be in [0, " << Context::kMaxThreads << "] (0: all cores), found "
+                                       << o.threads);
   CheckpointSession s;
   s.checkpoint = std::make_unique<Checkpoint>(Checkpoint::open(o.checkpoint));
   const CheckpointInfo& info = s.checkpoint->info();

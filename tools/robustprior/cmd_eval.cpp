@@ -28,7 +28,8 @@ struct EvalOptions {
 };
 
 void run_eval(const EvalOptions& o) {
-  RP_CHECK(o.batch_size >= 1, "eval", "--batch-size must be >= 1, found " << o.batch_size);
+  RP_CHECK(o.batch_size >= 1 && o.batch_size <= 65536, "eval",
+           "--batch-size must be in [1, 65536], found " << o.batch_size);
   // Everything the flags say is checked before the data is read.
   std::optional<AttackParams> attack;
   if (o.adv) attack = o.attack.params("eval");
