@@ -89,7 +89,8 @@ Walked walk(const PickleValues& v, PickleId root, const std::string& op) {
     RP_CHECK(++visits <= kMaxVisits, op,
              "more than " << kMaxVisits << " values reached (shared many times over?)");
     bytes += frame.name.size();
-    RP_CHECK(bytes <= kMaxWalkBytes, op, "names and strings exceed " << kMaxWalkBytes << " bytes");
+    RP_CHECK(bytes <= kMaxWalkBytes, op,
+             "names and strings exceed " << kMaxWalkBytes << " bytes (shared many times over?)");
     const PickleValue& value = v.values[frame.id];
     switch (value.kind) {
       case PickleKind::kTensor:
@@ -109,8 +110,9 @@ Walked walk(const PickleValues& v, PickleId root, const std::string& op) {
         continue;
       case PickleKind::kStr:
         bytes += value.text.size();
-        RP_CHECK(bytes <= kMaxWalkBytes, op,
-                 "names and strings exceed " << kMaxWalkBytes << " bytes");
+        RP_CHECK(
+            bytes <= kMaxWalkBytes, op,
+            "names and strings exceed " << kMaxWalkBytes << " bytes (shared many times over?)");
         out.scalars[frame.name] = value.text;
         continue;
       case PickleKind::kDict:
