@@ -33,7 +33,7 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   build/fuzz/bin/"$target" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
   -artifact_prefix=build/fuzz/artifacts/ -print_final_stats=1 "$@" "$corpus" \
   >build/fuzz/"$target".log 2>&1 || status=$?
-grep -E "^#[0-9]+ +(INITED|DONE)|stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY|Test unit written" \
+grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY|Test unit written" \
   build/fuzz/"$target".log || true
 echo "$target: exit $status; corpus $(ls "$corpus" | wc -l) inputs; log build/fuzz/$target.log"
 exit "$status"

@@ -237,6 +237,48 @@ TEST(TorchFile, ReadsAHandBuiltLegacyFile) {
   EXPECT_EQ(f.scalars()["n"], -5);
 }
 
+TEST(TorchFile, ReadsGpuStoragesAndLegacyStorageViews) {
+  // Files saved from a GPU name torch.cuda.<T>Storage; torch < 1.6 may name a view of a root
+  // storage (view_key, offset, numel) as the persistent id's sixth item.
+  Pickle p;
+  p.op('}').str("gpu");
+  p.tensor(
+      [](Pickle& q) {
+        q.op('(').str("storage").global("torch.cuda", "FloatStorage").str("0").str("cuda:0");
+        q.i64(4).op('t').op('Q');
+      },
+      0, {2, 2}, {1, 2});
+  p.op('s').str("view");
+  p.tensor(
+      [](Pickle& q) {
+        q.op('(').str("storage").global("torch.cuda", "FloatStorage").str("0").str("cuda:0");
+        q.i64(4).op('(').str("1").i64(2).i64(2).op('t').op('t').op('Q');
+      },
+      1, {1}, {1});
+  p.op('s');
+  const TorchFile f =
+      TorchFile::parse(to_bytes(legacy(p.done(), {{"0", floats({1.f, 2.f, 3.f, 4.f})}})), "gpu.pt");
+  EXPECT_EQ(f.read_f64("gpu"), (std::vector<double>{1.0, 3.0, 2.0, 4.0}));
+  EXPECT_EQ(f.tensor("view").storage_offset, 3);
+  EXPECT_EQ(f.read_f64("view"), std::vector<double>{4.0});
+}
+
+TEST(TorchFile, ReadsProtocolZeroOpcodes) {
+  // INT, LONG, FLOAT, STRING, UNICODE, text PUT/GET, DICT, LIST, TUPLE, as Python 2 wrote them.
+  std::string object = "(dp0\nS'epoch'\np1\nI89\nsS'arch'\np2\nVres\\u00e9net\np3\ns";
+  object += "S'big'\nL12345678901L\nsS'lr'\nF0.125\nsS'flag'\nI01\nsS'again'\ng2\n";
+  object += "sS'list'\n(lp4\nI1\naI2\naS'esc\\x41\\n'\nas.";
+  const TorchFile f = TorchFile::parse(to_bytes(legacy(object)), "p0.pt");
+  EXPECT_EQ(f.scalars()["epoch"], 89);
+  EXPECT_EQ(f.scalars()["arch"], "res\xc3\xa9net");
+  EXPECT_EQ(f.scalars()["big"], 12345678901ll);
+  EXPECT_EQ(f.scalars()["lr"], 0.125);
+  EXPECT_EQ(f.scalars()["flag"], true);
+  EXPECT_EQ(f.scalars()["again"], "arch");
+  EXPECT_EQ(f.scalars()["list.1"], 2);
+  EXPECT_EQ(f.scalars()["list.2"], "escA\n");
+}
+
 TEST(TorchFile, CallsOfArbitraryGlobalsAreNeverExecuted) {
   const std::string marker = "/tmp/robustprior_pt_pwned_" + std::to_string(::getpid());
   std::filesystem::remove(marker);
