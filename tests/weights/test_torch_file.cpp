@@ -384,6 +384,17 @@ TEST(TorchFile, RefusesAbsurdNesting) {
   EXPECT_TRUE(e.find("values reached") != std::string::npos ||
               e.find("names and strings exceed") != std::string::npos)
       << e;
+  // torch.Size of one long list, called again and again: every copy counts.
+  Pickle copies;
+  copies.op('(');
+  for (int k = 0; k < 100000; ++k) copies.op('N');
+  copies.op('l').op('\x85').op('q').raw(std::string(1, '\0')).op('0');
+  copies.global("torch", "Size").op('q').raw(std::string(1, '\1')).op('0').op(']');
+  for (int k = 0; k < 1000; ++k) {
+    copies.op('h').raw(std::string(1, '\1')).op('h').raw(std::string(1, '\0')).op('R').op('a');
+  }
+  e = legacy_error(copies.done());
+  EXPECT_NE(e.find("containers hold more than"), std::string::npos) << e;
   // A list that contains itself is walked once.
   const TorchFile f = TorchFile::parse(to_bytes(legacy(Pickle()
                                                            .op(']')
