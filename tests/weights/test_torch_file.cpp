@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -128,6 +129,13 @@ TEST(TorchFile, RefusesFilesThatAreNotCheckpoints) {
             std::string::npos);
   EXPECT_NE(error_of([&] { TorchFile::open(dir.path()); }).find("not a regular file"),
             std::string::npos);
+  // Over 4 GiB: refused from its size, before any byte is read (a sparse file costs nothing).
+  {
+    std::ofstream(dir.file("huge.pt")).put('\x80');
+    std::filesystem::resize_file(dir.file("huge.pt"), (4ull << 30) + 1);
+    const std::string e = error_of([&] { TorchFile::open(dir.file("huge.pt")); });
+    EXPECT_NE(e.find("4294967297 bytes, over the 4294967296-byte limit"), std::string::npos) << e;
+  }
   const std::string e = error_of([] { TorchFile::parse(to_bytes("GIF89a..."), "x.pt"); });
   EXPECT_NE(e.find("x.pt"), std::string::npos) << e;
   EXPECT_NE(e.find("found 0x47 0x49 0x46 0x38"), std::string::npos) << e;
@@ -487,8 +495,10 @@ void put(std::string& out, std::uint64_t x, int n) {
 }
 
 // A STORED zip of `entries`; `local_offsets` receives where each local header starts.
+// With `zip64`, the central directory and end record saturate their fields and carry the
+// values in zip64 extra fields and a zip64 end record, as writers do past 4 GiB.
 std::string zip(const std::vector<std::pair<std::string, std::string>>& entries,
-                std::vector<std::size_t>* local_offsets = nullptr) {
+                std::vector<std::size_t>* local_offsets = nullptr, bool zip64 = false) {
   std::string out, central;
   for (const auto& [name, data] : entries) {
     if (local_offsets) local_offsets->push_back(out.size());
@@ -511,22 +521,48 @@ std::string zip(const std::vector<std::pair<std::string, std::string>>& entries,
     put(central, 0, 2);
     put(central, 0, 4);
     put(central, crc32(data), 4);
-    put(central, data.size(), 4);
-    put(central, data.size(), 4);
+    put(central, zip64 ? 0xFFFFFFFFu : data.size(), 4);
+    put(central, zip64 ? 0xFFFFFFFFu : data.size(), 4);
     put(central, name.size(), 2);
+    put(central, zip64 ? 32 : 0, 2);
+    put(central, 0, 4);
     put(central, 0, 6);
-    put(central, 0, 6);
-    put(central, local, 4);
+    put(central, zip64 ? 0xFFFFFFFFu : local, 4);
     central += name;
+    if (zip64) {
+      put(central, 0x0001, 2);
+      put(central, 24, 2);
+      put(central, data.size(), 8);
+      put(central, data.size(), 8);
+      put(central, local, 8);
+      put(central, 0x5A5A, 2);  // an unrelated field after it, skipped
+      put(central, 0, 2);
+    }
   }
   const std::size_t cd_offset = out.size();
   out += central;
+  if (zip64) {
+    const std::size_t record = out.size();
+    put(out, 0x06064b50, 4);
+    put(out, 44, 8);
+    put(out, 45, 2);
+    put(out, 45, 2);
+    put(out, 0, 8);
+    put(out, entries.size(), 8);
+    put(out, entries.size(), 8);
+    put(out, central.size(), 8);
+    put(out, cd_offset, 8);
+    put(out, 0x07064b50, 4);
+    put(out, 0, 4);
+    put(out, record, 8);
+    put(out, 1, 4);
+  }
   put(out, 0x06054b50, 4);
   put(out, 0, 4);
-  put(out, entries.size(), 2);
-  put(out, entries.size(), 2);
-  put(out, central.size(), 4);
-  put(out, cd_offset, 4);
+  put(out, zip64 ? 0xFFFF : entries.size(), 2);
+  put(out, zip64 ? 0xFFFF : entries.size(), 2);
+  put(out, zip64 ? 0xFFFFFFFFu : central.size(), 4);
+  put(out, zip64 ? 0xFFFFFFFFu : cd_offset, 4);
   put(out, 0, 2);
   return out;
 }
@@ -548,6 +584,17 @@ TEST(TorchFile, ReadsAHandBuiltZip) {
                                        "z.pt");
   EXPECT_EQ(f.format(), std::string("zip"));
   EXPECT_EQ(f.read_f32("t"), (std::vector<float>{1, 2, 3, 4}));
+  const TorchFile z = TorchFile::parse(
+      to_bytes(
+          zip({{"b/data.pkl", zip_object(4)}, {"b/data/0", floats({5, 6, 7, 8})}}, nullptr, true)),
+      "z64.pt");
+  EXPECT_EQ(z.read_f32("t"), (std::vector<float>{5, 6, 7, 8}));
+  // The zip64 record's offset pointing elsewhere.
+  std::string bad =
+      zip({{"b/data.pkl", zip_object(4)}, {"b/data/0", floats({5, 6, 7, 8})}}, nullptr, true);
+  bad[bad.size() - 22 - 20 + 8] ^= 0x10;
+  const std::string e = zip_error(bad);
+  EXPECT_NE(e.find("zip64 end record"), std::string::npos) << e;
 }
 
 TEST(TorchFile, RefusesBrokenZips) {
