@@ -287,6 +287,50 @@ TEST(TorchFile, ReadsProtocolZeroOpcodes) {
   EXPECT_EQ(f.scalars()["list.2"], "escA\n");
 }
 
+TEST(TorchFile, AllowlistedGlobalsBuildTheirStructures) {
+  const auto float_storage = [](Pickle& q) { q.storage("0", 4); };
+  const auto rebuild_args = [&](Pickle& q) {
+    q.op('(');
+    float_storage(q);
+    q.i64(0).ints({2}).ints({1}).op('\x89').global("collections", "OrderedDict").op(')').op('R');
+    q.op('t');
+  };
+  Pickle p;
+  p.op('}');
+  // _rebuild_from_type_v2(_rebuild_tensor_v2, torch.Tensor, args, {}): the tensor itself.
+  p.str("typed").global("torch._tensor", "_rebuild_from_type_v2").op('(');
+  p.global("torch._utils", "_rebuild_tensor_v2").global("torch", "Tensor");
+  rebuild_args(p);
+  p.op('}').op('t').op('R').op('s');
+  // ... wrapping it as another type: opaque.
+  p.str("ndarray").global("torch._tensor", "_rebuild_from_type_v2").op('(');
+  p.global("torch._utils", "_rebuild_tensor_v2").global("numpy", "ndarray");
+  rebuild_args(p);
+  p.op('}').op('t').op('R').op('s');
+  // _rebuild_tensor_v3 on an untyped storage, its dtype given as torch.int32.
+  p.str("v3").global("torch._utils", "_rebuild_tensor_v3").op('(');
+  p.op('(').str("storage").global("torch", "UntypedStorage").str("1").str("cpu").i64(8);
+  p.op('t').op('Q').i64(1).ints({1}).ints({1}).op('\x89').op('}').global("torch", "int32");
+  p.op('t').op('R').op('s');
+  p.str("size").global("torch", "Size").op('(').ints({3, 4}).op('t').op('R').op('s');
+  p.str("device").global("torch", "device").op('(').str("cuda").i(1).op('t').op('R').op('s');
+  p.str("set").global("builtins", "set").op('(').op(']').op('t').op('R').op('s');
+  p.str("bytes").global("_codecs", "encode").op('(').str("\xc3\xa9").str("latin1").op('t');
+  p.op('R').op('s');
+  const TorchFile f = TorchFile::parse(
+      to_bytes(legacy(p.done(), {{"0", floats({1, 2, 3, 4})}, {"1", floats({0, 0})}}, {4, 8})),
+      "allow.pt");
+  EXPECT_EQ(f.read_f64("typed"), (std::vector<double>{1, 2}));
+  EXPECT_FALSE(f.has("ndarray"));
+  ASSERT_TRUE(f.has("v3"));
+  EXPECT_EQ(f.tensor("v3").dtype, "I32");
+  EXPECT_EQ(f.read_f64("v3"), std::vector<double>{0});
+  EXPECT_EQ(f.scalars()["size.1"], 4);
+  EXPECT_EQ(f.scalars()["device"], "cuda:1");
+  EXPECT_FALSE(f.scalars().contains("set"));
+  EXPECT_FALSE(f.scalars().contains("bytes"));  // bytes are neither tensors nor scalars
+}
+
 TEST(TorchFile, CallsOfArbitraryGlobalsAreNeverExecuted) {
   const std::string marker = "/tmp/robustprior_pt_pwned_" + std::to_string(::getpid());
   std::filesystem::remove(marker);
