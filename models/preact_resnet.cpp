@@ -109,7 +109,7 @@ class PreActResNet18 final : public NetworkBase {
     final_ = batched(shape);
     g_final_ = batched(shape);
     g_last_ = blocks_.back().g_out;
-    finish(shape, final_, g_final_, device, seed);
+    finish(shape, final_, g_final_, "linear", device, seed);
   }
 
  protected:
