@@ -283,6 +283,32 @@ TEST(Models, ZooRepresentationSizesAndImageSizes) {
   }
 }
 
+// Which tensor a pre-activation block's projection shortcut reads: with the block's bn1 set
+// to output -1 everywhere (gamma 0, beta -1, eval mode), relu(bn1(x)) is 0, so the block's
+// output depends on the input only through a shortcut that reads the raw x.
+// fast_adversarial's PreActBlock does (self.shortcut(x)); RobustBench's WideResNet block
+// projects the activation (self.convShortcut(relu1(bn1(x)))).
+bool output_depends_on_input_past(const std::string& arch, const std::string& block) {
+  Context& ctx = test::cpu_context();
+  auto net = build(tiny(arch, DType::F64), 2);
+  ParameterStore& p = net->parameters();
+  fill(ctx, p.value(p.id_of(block + ".bn1.weight")), 0.0);
+  fill(ctx, p.value(p.id_of(block + ".bn1.bias")), -1.0);
+  Tensor x = test::random_tensor(Shape{2, 3, 8, 8}, DType::F64, 30, 0, 1);
+  net->forward(ctx, x.slice(0, 1), ForwardOptions{});
+  const std::vector<double> a = test::values(net->logits());
+  net->forward(ctx, x.slice(1, 2), ForwardOptions{});
+  const std::vector<double> b = test::values(net->logits());
+  double diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff += std::abs(a[i] - b[i]);
+  return diff > 1e-9;
+}
+
+TEST(Models, ProjectionShortcutsReadTheOriginalsTensor) {
+  EXPECT_TRUE(output_depends_on_input_past("preact_resnet18", "layer2.0"));
+  EXPECT_TRUE(output_depends_on_input_past("preact_resnet18", "layer4.0"));
+}
+
 TEST(Models, InitializationIsPyTorchsDefaultAndReproducible) {
   NetworkSpec s;
   s.arch = "resnet18";
