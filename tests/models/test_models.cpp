@@ -49,14 +49,14 @@ TEST(Models, ParameterCountsMatchPyTorch) {
     const char* arch;
     std::int64_t classes, count;
   };
-  const Count expected[] = {
-      {"resnet18", 10, 11173962},
-      {"resnet34", 10, 21282122},
-      {"resnet50", 10, 23520842},
-      {"preact_resnet18", 10, 11172170},
-      {"imagenet_resnet18", 1000, 11689512},
-      {"imagenet_resnet50", 1000, 25557032},
-  };
+  const Count expected[] = {{"resnet18", 10, 11173962},
+                            {"resnet34", 10, 21282122},
+                            {"resnet50", 10, 23520842},
+                            {"preact_resnet18", 10, 11172170},
+                            {"imagenet_resnet18", 1000, 11689512},
+                            {"imagenet_resnet50", 1000, 25557032},
+                            {"wide_resnet28_10", 10, 36479194},
+                            {"wide_resnet34_10", 10, 46160474}};
   for (const Count& c : expected) {
     NetworkSpec s;
     s.arch = c.arch;
@@ -67,9 +67,9 @@ TEST(Models, ParameterCountsMatchPyTorch) {
 }
 
 TEST(Models, RegistryListsEveryArchitecture) {
-  const std::vector<std::string> expected = {"resnet18",          "resnet34",
-                                             "resnet50",          "preact_resnet18",
-                                             "imagenet_resnet18", "imagenet_resnet50"};
+  const std::vector<std::string> expected = {
+      "resnet18",          "resnet34",          "resnet50",         "preact_resnet18",
+      "imagenet_resnet18", "imagenet_resnet50", "wide_resnet28_10", "wide_resnet34_10"};
   EXPECT_EQ(architectures(), expected);
   for (const std::string& arch : architectures()) {
     NetworkSpec s;
@@ -241,6 +241,56 @@ StateDict torchvision_resnet(bool bottleneck, const std::vector<int>& blocks, do
   return d;
 }
 
+// RobustBench's wide_resnet.py: conv1 3x3 (16), blockG.layer.J (bn1, conv1, bn2, conv2,
+// convShortcut where in != out channels), bn1, fc.
+StateDict robustbench_wide_resnet(int per_group, double width, std::int64_t classes) {
+  StateDict d = normalizer();
+  d.conv("conv1", 16, 3, 3);
+  std::int64_t in = 16;
+  for (int g = 0; g < 3; ++g) {
+    const auto out = static_cast<std::int64_t>(static_cast<double>(160 << g) * width);
+    for (int j = 0; j < per_group; ++j) {
+      const std::string p = "block" + std::to_string(g + 1) + ".layer." + std::to_string(j);
+      d.bn(p + ".bn1", in);
+      d.conv(p + ".conv1", out, in, 3);
+      d.bn(p + ".bn2", out);
+      d.conv(p + ".conv2", out, out, 3);
+      if (in != out) d.conv(p + ".convShortcut", out, in, 1);
+      in = out;
+    }
+  }
+  d.bn("bn1", in);
+  d.linear("fc", classes, in);
+  return d;
+}
+
+// fast_adversarial's preact_resnet.py: conv1, layerS.B (bn1, conv1, bn2, conv2, shortcut.0
+// where the stride or the width changes), bn, linear.
+StateDict fast_adversarial_preact_resnet18(double width, std::int64_t classes) {
+  StateDict d = normalizer();
+  const auto w = [&](std::int64_t c) {
+    return static_cast<std::int64_t>(static_cast<double>(c) * width);
+  };
+  std::int64_t in = w(64);
+  d.conv("conv1", in, 3, 3);
+  const std::int64_t stage_planes[4] = {64, 128, 256, 512};
+  for (int stage = 0; stage < 4; ++stage) {
+    const std::int64_t planes = w(stage_planes[stage]);
+    for (int b = 0; b < 2; ++b) {
+      const std::string p = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
+      d.bn(p + ".bn1", in);
+      d.conv(p + ".conv1", planes, in, 3);
+      d.bn(p + ".bn2", planes);
+      d.conv(p + ".conv2", planes, planes, 3);
+      if (b == 0 && (stage > 0 || in != planes)) d.conv(p + ".shortcut.0", planes, in, 1);
+      in = planes;
+    }
+  }
+  d.bn("bn", in);
+  d.linear("linear", classes, in);
+  return d;
+}
+
 NetworkSpec spec_of(const std::string& arch, double width, std::int64_t classes) {
   NetworkSpec s;
   s.arch = arch;
@@ -262,14 +312,28 @@ TEST(Models, ImageNetResNetsAreTorchvisionsStateDict) {
   }
 }
 
+TEST(Models, WideResNetsAreRobustBenchsStateDict) {
+  for (double width : {0.25, 0.3, 1.0 / 16}) {
+    expect_state_dict(spec_of("wide_resnet28_10", width, 10), robustbench_wide_resnet(4, width, 10),
+                      155);
+    expect_state_dict(spec_of("wide_resnet34_10", width, 100),
+                      robustbench_wide_resnet(5, width, 100), 191);
+  }
+}
+
+TEST(Models, PreActResNet18IsFastAdversarialsStateDict) {
+  for (double width : {0.25, 0.3}) {
+    expect_state_dict(spec_of("preact_resnet18", width, 10),
+                      fast_adversarial_preact_resnet18(width, 10), 107);
+  }
+}
+
 // The representation is the pooled output of the last stage: 512 (BasicBlock) or 2048
 // (Bottleneck) times the width in torchvision, 640 times the width in a WideResNet; any image
 // size the stem's floors reach.
 TEST(Models, ZooRepresentationSizesAndImageSizes) {
   const std::pair<const char*, std::int64_t> sizes[] = {
-      {"imagenet_resnet18", 32},
-      {"imagenet_resnet50", 128},
-  };
+      {"imagenet_resnet18", 32}, {"imagenet_resnet50", 128}, {"wide_resnet34_10", 40}};
   for (const auto& [arch, features] : sizes) {
     EXPECT_EQ(make_network(tiny(arch), Device::cpu(), 0)->representation_size(), features) << arch;
   }
@@ -307,6 +371,10 @@ bool output_depends_on_input_past(const std::string& arch, const std::string& bl
 TEST(Models, ProjectionShortcutsReadTheOriginalsTensor) {
   EXPECT_TRUE(output_depends_on_input_past("preact_resnet18", "layer2.0"));
   EXPECT_TRUE(output_depends_on_input_past("preact_resnet18", "layer4.0"));
+  EXPECT_FALSE(output_depends_on_input_past("wide_resnet28_10", "block2.layer.0"));
+  EXPECT_FALSE(output_depends_on_input_past("wide_resnet28_10", "block1.layer.0"));
+  // With equal widths the WideResNet block adds the raw x.
+  EXPECT_TRUE(output_depends_on_input_past("wide_resnet28_10", "block2.layer.1"));
 }
 
 TEST(Models, InitializationIsPyTorchsDefaultAndReproducible) {
@@ -452,7 +520,7 @@ std::vector<GradCase> grad_cases() {
   // BN-ReLU): each mode, each starting point and fake-ReLU once, to keep the time small. The
   // Bottleneck under train-mode BN is resnet50's above; its ImageNet layout runs in eval mode
   // (a deeper train-mode net makes finite differences too ill-conditioned to be worth the time).
-  for (const char* arch : {"imagenet_resnet18"}) {
+  for (const char* arch : {"imagenet_resnet18", "wide_resnet28_10"}) {
     cases.push_back({arch, BnMode::Eval, false, false});
     cases.push_back({arch, BnMode::Train, false, true});
     cases.push_back({arch, BnMode::Train, true, false});

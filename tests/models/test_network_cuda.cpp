@@ -49,7 +49,7 @@ double normalized_error(const Tensor& gpu_result, const Tensor& cpu_result) {
 NetworkSpec small_spec(const std::string& arch) {
   NetworkSpec s;
   s.arch = arch;
-  // 8, 16, 32, 64 channels: every stride and shortcut of the full
+  // 8, 16, 32, 64 channels (a WideResNet's 20, 40, 80): every stride and shortcut of the full
   // model. The ImageNet stem divides by 4 more than CIFAR's: 64x64 images leave its last stage
   // 2x2, so train-mode BN there normalizes more than n values per channel.
   s.width = 1.0 / 8;
@@ -113,7 +113,8 @@ TEST_P(NetworkCuda, ForwardAndGradientsMatchTheCpu) {
 
 INSTANTIATE_TEST_SUITE_P(Architectures, NetworkCuda,
                          ::testing::Values("resnet18", "resnet34", "resnet50", "preact_resnet18",
-                                           "imagenet_resnet18", "imagenet_resnet50"));
+                                           "imagenet_resnet18", "imagenet_resnet50",
+                                           "wide_resnet28_10", "wide_resnet34_10"));
 
 TrainConfig small_training(const std::string& device) {
   TrainConfig c;
