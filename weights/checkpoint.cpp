@@ -248,8 +248,8 @@ Checkpoint Checkpoint::from_file(SafetensorsFile file) {
   info.threads = c.file_.metadata().count("threads") ? m.integer("threads") : 0;
   info.config = m.json("config");
   const std::string head = c.file_.has("fc.weight") ? "fc.weight" : "linear.weight";
-  info.spec.dtype = c.file_.has(head) && c.file_.tensor(head).dtype == "F64" ? DType::F64
-                                                                             : DType::F32;
+  info.spec.dtype =
+      c.file_.has(head) && c.file_.tensor(head).dtype == "F64" ? DType::F64 : DType::F32;
   return c;
 }
 

@@ -31,7 +31,7 @@ const std::vector<double> kImagenetStd{0.229, 0.224, 0.225};
 const std::vector<std::string> kCifar10Classes{"airplane", "automobile", "bird",  "cat",  "deer",
                                                "dog",      "frog",       "horse", "ship", "truck"};
 // The robustness library's RestrictedImageNet ranges, in its order.
-const std::vector<std::string> kRestrictedClasses{"dog",  "cat",     "frog", "turtle", "bird",
+const std::vector<std::string> kRestrictedClasses{"dog",     "cat",  "frog", "turtle", "bird",
                                                   "primate", "fish", "crab", "insect"};
 
 bool starts_with(const std::string& s, const std::string& p) {
@@ -96,7 +96,9 @@ bool is_wrapper_prefix(const std::string& prefix) {
   return true;
 }
 
-bool has(const Shapes& s, const std::string& name) { return s.count(name) != 0; }
+bool has(const Shapes& s, const std::string& name) {
+  return s.count(name) != 0;
+}
 
 std::int64_t dim(const Shapes& s, const std::string& name, std::size_t i) {
   const auto it = s.find(name);
@@ -121,8 +123,12 @@ std::string blocks_str(const Shapes& s, const std::string& prefix, int stages) {
   return o.str();
 }
 
-bool wide_resnet(const std::string& a) { return starts_with(a, "wide_resnet"); }
-bool imagenet_resnet(const std::string& a) { return starts_with(a, "imagenet_"); }
+bool wide_resnet(const std::string& a) {
+  return starts_with(a, "wide_resnet");
+}
+bool imagenet_resnet(const std::string& a) {
+  return starts_with(a, "imagenet_");
+}
 
 // The architecture the keys describe, or "" with the reason in `why`.
 std::string recognise(const Shapes& s, std::string& why) {
@@ -143,8 +149,9 @@ std::string recognise(const Shapes& s, std::string& why) {
           (bottleneck ? "Bottleneck" : "BasicBlock") + " blocks " + blocks;
     if (bottleneck && blocks == "[3,4,6,3]") return "imagenet_resnet50";
     if (!bottleneck && blocks == "[2,2,2,2]") return "imagenet_resnet18";
-    why += ": robustprior has ResNet-18 (BasicBlock [2,2,2,2]) and ResNet-50 (Bottleneck "
-           "[3,4,6,3])";
+    why +=
+        ": robustprior has ResNet-18 (BasicBlock [2,2,2,2]) and ResNet-50 (Bottleneck "
+        "[3,4,6,3])";
     return "";
   }
   if (linear && has(s, "bn.weight")) {
@@ -165,9 +172,10 @@ std::string recognise(const Shapes& s, std::string& why) {
     why += ": robustprior has ResNet-18, ResNet-34 and ResNet-50";
     return "";
   }
-  why = "no known layout: expected fc with block1.layer.* (WideResNet) or a 7x7 conv1 "
-        "(torchvision ResNet), or linear with a final bn (PreActResNet) or a 3x3 conv1 "
-        "(CIFAR ResNet)";
+  why =
+      "no known layout: expected fc with block1.layer.* (WideResNet) or a 7x7 conv1 "
+      "(torchvision ResNet), or linear with a final bn (PreActResNet) or a 3x3 conv1 "
+      "(CIFAR ResNet)";
   return "";
 }
 
@@ -188,16 +196,18 @@ Located locate(const TorchFile& f, const std::string& op) {
     std::vector<std::string> names;
     for (const auto& [name, t] : f.tensors()) names.push_back(name);
     const std::string near = closest("conv1.weight", names);
-    RP_FAIL(op, "no network state dict found: no tensor 'conv1.weight' at the top or under "
-                "'model', 'state_dict', 'net', 'model_state_dict', DataParallel's 'module' or "
-                "the robustness library's 'module.model' ("
-                    << f.tensors().size() << " tensors"
-                    << (near.empty() ? std::string() : ", the closest '" + near + "'") << ")");
+    RP_FAIL(op,
+            "no network state dict found: no tensor 'conv1.weight' at the top or under "
+            "'model', 'state_dict', 'net', 'model_state_dict', DataParallel's 'module' or "
+            "the robustness library's 'module.model' ("
+                << f.tensors().size() << " tensors"
+                << (near.empty() ? std::string() : ", the closest '" + near + "'") << ")");
   }
   if (found.size() > 1) {
     std::ostringstream list;
     for (const std::string& p : found) list << " '" << p << "'";
-    RP_FAIL(op, "holds several networks (conv1.weight under" << list.str() << "); convert one "
+    RP_FAIL(op, "holds several networks (conv1.weight under" << list.str()
+                                                             << "); convert one "
                                                                 "state dict at a time");
   }
   Located l;
@@ -224,9 +234,9 @@ std::vector<double> finite_values(const TorchFile& f, const std::string& name,
     RP_FAIL(op, "tensor '" << name << "' cannot be read: " << e.detail());
   }
   for (std::size_t i = 0; i < v.size(); ++i) {
-    RP_CHECK(std::isfinite(v[i]), op,
-             "tensor '" << name << "' holds a non-finite value (" << v[i] << " at element " << i
-                        << ")");
+    RP_CHECK(
+        std::isfinite(v[i]), op,
+        "tensor '" << name << "' holds a non-finite value (" << v[i] << " at element " << i << ")");
   }
   return v;
 }
@@ -319,9 +329,9 @@ TorchImport import_torch(const TorchFile& f, const TorchImportOptions& opt) {
   imp.source_format = f.format();
   const Located loc = locate(f, op);
   imp.state_dict_prefix = loc.prefix;
-  imp.notes.push_back("state dict: " +
-                      (loc.prefix.empty() ? std::string("at the top") : "'" + loc.prefix + "'") +
-                      (loc.robustness ? " (a robustness-library AttackerModel)" : ""));
+  imp.notes.push_back(
+      "state dict: " + (loc.prefix.empty() ? std::string("at the top") : "'" + loc.prefix + "'") +
+      (loc.robustness ? " (a robustness-library AttackerModel)" : ""));
 
   // The state dict under its own names.
   std::map<std::string, std::string> file_name;  // state-dict name -> the file's name
@@ -336,10 +346,10 @@ TorchImport import_torch(const TorchFile& f, const TorchImportOptions& opt) {
   TorchArchitecture a = infer_torch_architecture(shapes, opt.arch);
   RP_CHECK(!a.arch.empty(), op, "no architecture matches its keys: " << a.why);
   RP_CHECK(a.num_classes > 0 && a.width > 0, op,
-           "the keys do not fit a " << a.arch << ": no '"
-                                    << (wide_resnet(a.arch) || imagenet_resnet(a.arch) ? "fc"
-                                                                                       : "linear")
-                                    << ".weight' head or no stem to read the width from");
+           "the keys do not fit a "
+               << a.arch << ": no '"
+               << (wide_resnet(a.arch) || imagenet_resnet(a.arch) ? "fc" : "linear")
+               << ".weight' head or no stem to read the width from");
   imp.notes.push_back("architecture: " + a.arch + " (" + a.why + ")");
 
   NetworkSpec& spec = imp.info.spec;
@@ -347,8 +357,8 @@ TorchImport import_torch(const TorchFile& f, const TorchImportOptions& opt) {
   spec.width = a.width;
   spec.num_classes = a.num_classes;
   spec.dtype = DType::F32;
-  const std::int64_t size = opt.image_size > 0 ? opt.image_size
-                                               : (imagenet_resnet(a.arch) ? 224 : 32);
+  const std::int64_t size =
+      opt.image_size > 0 ? opt.image_size : (imagenet_resnet(a.arch) ? 224 : 32);
   spec.channels = 3;
   spec.image_h = spec.image_w = size;
 
@@ -357,14 +367,19 @@ TorchImport import_torch(const TorchFile& f, const TorchImportOptions& opt) {
   try {
     net = make_network(spec, Device::cpu(), 0);
   } catch (const Error& e) {
-    RP_FAIL(op, "its keys describe a " << a.arch << " (width " << a.width << ", "
-                                       << a.num_classes
+    RP_FAIL(op, "its keys describe a " << a.arch << " (width " << a.width << ", " << a.num_classes
                                        << " classes) that cannot be built: " << e.detail());
   }
   const ParameterStore& store = net->parameters();
   std::set<std::string> expected, bns;
   std::vector<std::string> expected_list;
+  // The engine keeps the input normalization as buffers named like the robustness library's
+  // normalizer; they are set from the normalization chosen below, not from the state dict.
+  const auto is_normalizer = [](const std::string& name) {
+    return starts_with(name, "normalizer.");
+  };
   for (const ParamEntry& e : store.entries()) {
+    if (is_normalizer(e.name)) continue;
     expected.insert(e.name);
     expected_list.push_back(e.name);
     if (ends_with(e.name, kRunningMean)) {
@@ -398,8 +413,7 @@ TorchImport import_torch(const TorchFile& f, const TorchImportOptions& opt) {
     if (missing.size() > show) m << " and " << missing.size() - show << " more missing;";
     for (std::size_t i = 0; i < unexpected.size() && i < show; ++i) {
       m << " holds '" << unexpected[i] << "', which a " << a.arch
-        << " does not have (closest expected: '" << closest(unexpected[i], net_pool)
-        << "');";
+        << " does not have (closest expected: '" << closest(unexpected[i], net_pool) << "');";
     }
     if (unexpected.size() > show) m << " and " << unexpected.size() - show << " more unexpected;";
     m << (opt.arch.empty() ? " (--arch forces an architecture)" : "");
@@ -408,6 +422,7 @@ TorchImport import_torch(const TorchFile& f, const TorchImportOptions& opt) {
 
   // Shapes, dtypes and values.
   for (const ParamEntry& e : store.entries()) {
+    if (is_normalizer(e.name)) continue;
     const std::string& name = file_name.at(e.name);
     const TorchTensor& t = f.tensors().at(name);
     const std::vector<std::int64_t> want(e.shape.begin(), e.shape.end());
@@ -472,8 +487,9 @@ TorchImport import_torch(const TorchFile& f, const TorchImportOptions& opt) {
       (std::string(which) == "new_mean" ? file_mean : file_std) = std::move(v);
     }
     for (double s : file_std) {
-      RP_CHECK(s > 0, op, "tensor '" << loc.root << "normalizer.new_std' holds " << s
-                                     << "; a std must be > 0");
+      RP_CHECK(
+          s > 0, op,
+          "tensor '" << loc.root << "normalizer.new_std' holds " << s << "; a std must be > 0");
     }
   }
   if (!opt.normalization.empty()) {
@@ -486,12 +502,21 @@ TorchImport import_torch(const TorchFile& f, const TorchImportOptions& opt) {
     family_normalization(a.arch, spec.mean, spec.std, norm_source);
   }
   imp.notes.push_back("normalization: " + norm_source);
+  for (const ParamEntry& e : store.entries()) {
+    if (!is_normalizer(e.name)) continue;
+    const std::vector<double>& v = e.name == "normalizer.new_mean" ? spec.mean : spec.std;
+    RP_CHECK(static_cast<std::int64_t>(v.size()) == e.shape.numel(), op,
+             "the normalization has " << v.size() << " values for " << e.name << " " << e.shape);
+    TorchImportTensor& out = imp.tensors[e.name];
+    out.shape.assign(e.shape.begin(), e.shape.end());
+    out.values.assign(v.begin(), v.end());
+  }
 
   // Dataset and class names.
   std::string dataset = opt.dataset;
   if (dataset.empty()) {
-    dataset = a.num_classes == 10    ? "cifar10"
-              : a.num_classes == 9   ? "restricted_imagenet"
+    dataset = a.num_classes == 10     ? "cifar10"
+              : a.num_classes == 9    ? "restricted_imagenet"
               : a.num_classes == 1000 ? "imagenet"
                                       : "unknown";
     imp.notes.push_back("dataset: " + dataset + " (by its " + std::to_string(a.num_classes) +

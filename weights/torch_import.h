@@ -37,11 +37,11 @@
 namespace rp {
 
 struct TorchImportOptions {
-  std::string arch;           // empty: inferred from the keys
-  std::string normalization;  // empty: the file's normalizer, else the family's; or cifar10,
-                              // imagenet, none, "m0,m1,m2/s0,s1,s2"
-  std::string dataset;        // empty: by class count (10 cifar10, 9 restricted_imagenet,
-                              // 1000 imagenet, otherwise "unknown")
+  std::string arch;             // empty: inferred from the keys
+  std::string normalization;    // empty: the file's normalizer, else the family's; or cifar10,
+                                // imagenet, none, "m0,m1,m2/s0,s1,s2"
+  std::string dataset;          // empty: by class count (10 cifar10, 9 restricted_imagenet,
+                                // 1000 imagenet, otherwise "unknown")
   std::int64_t image_size = 0;  // 0: 32 for the CIFAR families, 224 for imagenet_*
 };
 
@@ -72,9 +72,9 @@ struct TorchImport {
   std::string source, source_format;  // the file and its serialization ("zip" or "legacy")
   CheckpointInfo info;  // spec (arch, width, classes, image size, normalization), dataset,
                         // class names, epoch; config {} (the run's settings are unknown)
-  std::string state_dict_prefix;  // where the network lies in the file, e.g. "model.module.model."
+  std::string state_dict_prefix;   // where the network lies in the file, e.g. "model.module.model."
   std::vector<std::string> notes;  // how each field was found, for the user
-  std::map<std::string, TorchImportTensor> tensors;  // the network's, under the engine's names
+  std::map<std::string, TorchImportTensor> tensors;     // the network's, under the engine's names
   std::map<std::string, std::int64_t> batches_tracked;  // BN name -> num_batches_tracked
 };
 
