@@ -26,11 +26,11 @@ NetworkBase::NetworkBase(NetworkSpec spec) : spec_(std::move(spec)) {
 }
 
 void NetworkBase::finish(const Shape& final_shape, Handle final_map, Handle final_grad,
-                         Device device, std::uint64_t seed) {
+                         const std::string& head, Device device, std::uint64_t seed) {
   final_ = final_map;
   g_final_ = final_grad;
   features_ = final_shape[0];
-  linear_ = LinearLayer::create(store_, "linear", features_, spec_.num_classes);
+  linear_ = LinearLayer::create(store_, head, features_, spec_.num_classes);
   rep_ = batched(Shape{features_});
   g_rep_ = batched(Shape{features_});
   logits_ = batched(Shape{spec_.num_classes});

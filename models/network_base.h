@@ -1,6 +1,8 @@
-// NetworkBase: what every CIFAR ResNet shares - input normalization first, a body that the
-// architecture defines, then global average pooling to R(x) and a linear layer to logits - and
-// the argument checks and bookkeeping of the Network interface.
+// NetworkBase: what every model shares - input normalization first, a body that the
+// architecture defines (stem, stages, any final BN-ReLU), then global average pooling to R(x)
+// and a linear layer to logits - and the argument checks and bookkeeping of the Network
+// interface. The linear layer's name is the architecture's ("linear" in the robustness
+// library's CIFAR nets and fast_adversarial's PreActResNet, "fc" in torchvision and RobustBench).
 //
 // An architecture registers its layers in PyTorch's order between the constructor and
 // finish(), and implements body_forward (normalized input -> final feature map, post-ReLU) and
@@ -8,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "engine/nn/activations.h"
@@ -40,10 +43,11 @@ class NetworkBase : public Network {
   using Handle = ActivationArena::Handle;
 
   explicit NetworkBase(NetworkSpec spec);
-  // After the body's layers: registers the linear layer, plans the head's buffers, allocates
-  // and initializes every parameter. `final_shape` is the body's output per example.
-  void finish(const Shape& final_shape, Handle final_map, Handle final_grad, Device device,
-              std::uint64_t seed);
+  // After the body's layers: registers the linear layer as `head` (head.weight, head.bias),
+  // plans the head's buffers, allocates and initializes every parameter. `final_shape` is the
+  // body's output per example.
+  void finish(const Shape& final_shape, Handle final_map, Handle final_grad,
+              const std::string& head, Device device, std::uint64_t seed);
 
   Shape input_shape() const { return Shape{spec_.channels, spec_.image_h, spec_.image_w}; }
   Handle batched(const Shape& per_example) { return acts_.batched(per_example, spec_.dtype); }

@@ -14,8 +14,24 @@ namespace {
 
 using Handle = ActivationArena::Handle;
 
+// What the pre-activation families name and build differently.
+struct PreActLayout {
+  std::int64_t stem = 0;                 // the stem conv's channels
+  std::vector<std::int64_t> planes;      // per group (stage)
+  std::vector<int> blocks;               // per group
+  std::vector<std::int64_t> strides;     // of each group's first block
+  bool shortcut_from_input = false;      // the projection reads x (fast_adversarial's
+                                         // PreActBlock), or relu(bn1(x)) (WideResNet)
+  bool project_on_stride = false;        // projection when the stride is not 1 as well as when
+                                         // the width changes (PreActResNet), or only the latter
+  std::vector<std::string> group_names;  // prefixes of the groups' blocks: "layer1." ...
+  std::string shortcut;                  // the projection conv: "shortcut.0" or "convShortcut"
+  std::string final_bn;                  // "bn" or "bn1"
+  std::string head;                      // "linear" or "fc"
+};
+
 // out = conv2(relu(bn2(conv1(relu(bn1(x)))))) + shortcut, where the shortcut is x, or a
-// strided 1x1 conv of relu(bn1(x)) when the shape changes.
+// strided 1x1 conv (of x or of relu(bn1(x)), per layout) where the block changes the shape.
 struct PreActBlock {
   // Declared in PyTorch's registration order: members initialize in this order.
   BatchNormLayer bn1;
@@ -23,6 +39,7 @@ struct PreActBlock {
   BatchNormLayer bn2;
   Conv2dLayer conv2;
   bool projection;
+  bool shortcut_from_input;
   Conv2dLayer shortcut;
   Shape in_shape, out_shape;
   Handle a1, sc, c1, a2, out;  // forward
@@ -30,19 +47,23 @@ struct PreActBlock {
 
   // Lists its convolutions in `convs` (which NetworkBase::prepare plans ahead).
   PreActBlock(ParameterStore& store, ActivationArena& acts, DType dtype,
-              std::vector<Conv2dLayer>& convs, const std::string& name, std::int64_t in_planes,
-              std::int64_t planes, std::int64_t stride, const Shape& in)
+              std::vector<Conv2dLayer>& convs, const PreActLayout& layout, const std::string& name,
+              std::int64_t in_planes, std::int64_t planes, std::int64_t stride, const Shape& in)
       : bn1(BatchNormLayer::create(store, acts, name + ".bn1", in_planes, dtype)),
         conv1(Conv2dLayer::create(store, name + ".conv1", in, planes, 3, stride, 1)),
         bn2(BatchNormLayer::create(store, acts, name + ".bn2", planes, dtype)),
         conv2(Conv2dLayer::create(store, name + ".conv2", conv1.output_shape(), planes, 3, 1, 1)),
-        projection(stride != 1 || in_planes != planes),
+        projection(in_planes != planes || (layout.project_on_stride && stride != 1)),
+        shortcut_from_input(layout.shortcut_from_input),
         in_shape(in),
         out_shape(conv1.output_shape()) {
+    // WideResNet adds x itself whenever the width stays; a stride would break that sum.
+    RP_CHECK(projection || stride == 1, name,
+             "a stride-" << stride << " block without a projection shortcut");
     convs.push_back(conv1);
     convs.push_back(conv2);
     if (projection) {
-      shortcut = Conv2dLayer::create(store, name + ".shortcut.0", in, planes, 1, stride, 0);
+      shortcut = Conv2dLayer::create(store, name + "." + layout.shortcut, in, planes, 1, stride, 0);
       convs.push_back(shortcut);
       sc = acts.batched(out_shape, dtype);
     }
@@ -55,7 +76,7 @@ struct PreActBlock {
                BnMode mode) const {
     bn1.forward(ctx, s, a, x, a[a1], mode);
     relu_forward(ctx, a[a1], a[a1]);
-    if (projection) shortcut.forward(ctx, s, a[a1], a[sc]);
+    if (projection) shortcut.forward(ctx, s, shortcut_from_input ? x : a[a1], a[sc]);
     conv1.forward(ctx, s, a[a1], a[c1]);
     bn2.forward(ctx, s, a, a[c1], a[a2], mode);
     relu_forward(ctx, a[a2], a[a2]);
@@ -70,46 +91,45 @@ struct PreActBlock {
     relu_backward(ctx, a[a2], a[g_a2], a[g_a2], GradMode::Assign);
     bn2.backward(ctx, s, a, a[c1], a[g_a2], a[g_a2], mode, opt);
     conv1.backward(ctx, s, a[a1], a[g_a2], a[g_a1], GradMode::Assign, opt);
-    if (projection) shortcut.backward(ctx, s, a[a1], a[g_out], a[g_a1], GradMode::Accumulate, opt);
+    if (projection && !shortcut_from_input) {
+      shortcut.backward(ctx, s, a[a1], a[g_out], a[g_a1], GradMode::Accumulate, opt);
+    }
     relu_backward(ctx, a[a1], a[g_a1], a[g_a1], GradMode::Assign);
     bn1.backward(ctx, s, a, x, a[g_a1], dx, mode, opt);
+    if (projection && shortcut_from_input) {
+      shortcut.backward(ctx, s, x, a[g_out], dx, GradMode::Accumulate, opt);
+    }
     if (!projection) add_backward(ctx, a[g_out], dx, Tensor(), GradMode::Accumulate);
   }
 };
 
-class PreActResNet18 final : public NetworkBase {
+class PreActNetwork final : public NetworkBase {
  public:
-  PreActResNet18(const NetworkSpec& spec, Device device, std::uint64_t seed) : NetworkBase(spec) {
-    const auto scaled = [&](std::int64_t c) {
-      const auto v = static_cast<std::int64_t>(static_cast<double>(c) * spec_.width);
-      RP_CHECK(v >= 1, "preact_resnet18", "width " << spec_.width << " leaves no channels");
-      return v;
-    };
-    const std::int64_t stem = scaled(64);
-    conv1_ = Conv2dLayer::create(store_, "conv1", input_shape(), stem, 3, 1, 1);
+  PreActNetwork(const NetworkSpec& spec, const PreActLayout& layout, Device device,
+                std::uint64_t seed)
+      : NetworkBase(spec) {
+    conv1_ = Conv2dLayer::create(store_, "conv1", input_shape(), layout.stem, 3, 1, 1);
     convs_.push_back(conv1_);
     Shape shape = conv1_.output_shape();
     stem_out_ = batched(shape);
     g_stem_ = batched(shape);
-    std::int64_t in_planes = stem;
-    const std::int64_t stage_planes[4] = {64, 128, 256, 512};
-    for (int stage = 0; stage < 4; ++stage) {
-      const std::int64_t planes = scaled(stage_planes[stage]);
-      for (int b = 0; b < 2; ++b) {
-        const std::int64_t stride = (stage > 0 && b == 0) ? 2 : 1;
-        const std::string name = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
-        blocks_.emplace_back(store_, acts_, spec_.dtype, convs_, name, in_planes, planes, stride,
-                             shape);
+    std::int64_t in_planes = layout.stem;
+    for (std::size_t group = 0; group < layout.planes.size(); ++group) {
+      for (int b = 0; b < layout.blocks[group]; ++b) {
+        const std::int64_t stride = b == 0 ? layout.strides[group] : 1;
+        const std::string name = layout.group_names[group] + std::to_string(b);
+        blocks_.emplace_back(store_, acts_, spec_.dtype, convs_, layout, name, in_planes,
+                             layout.planes[group], stride, shape);
         block_names_.push_back(name);
         shape = blocks_.back().out_shape;
-        in_planes = planes;
+        in_planes = layout.planes[group];
       }
     }
-    bn_ = BatchNormLayer::create(store_, acts_, "bn", in_planes, spec_.dtype);
+    bn_ = BatchNormLayer::create(store_, acts_, layout.final_bn, in_planes, spec_.dtype);
     final_ = batched(shape);
     g_final_ = batched(shape);
     g_last_ = blocks_.back().g_out;
-    finish(shape, final_, g_final_, device, seed);
+    finish(shape, final_, g_final_, layout.head, device, seed);
   }
 
  protected:
@@ -157,8 +177,16 @@ class PreActResNet18 final : public NetworkBase {
   BatchNormLayer bn_;
   Handle stem_out_ = 0, g_stem_ = 0, final_ = 0, g_final_ = 0, g_last_ = 0;
   std::vector<PreActBlock> blocks_;
-  std::vector<std::string> block_names_;  // layer1.0 ...: the profiler's layer names
+  std::vector<std::string> block_names_;  // layer1.0, block1.layer.0 ...: the profiler's names
 };
+
+// int(channels * width), as the robustness library scales its widths.
+std::int64_t scaled(const NetworkSpec& spec, std::int64_t channels) {
+  const auto v = static_cast<std::int64_t>(static_cast<double>(channels) * spec.width);
+  RP_CHECK(v >= 1, spec.arch,
+           "width " << spec.width << " leaves no channels in a stage of " << channels);
+  return v;
+}
 
 }  // namespace
 
@@ -166,7 +194,40 @@ std::unique_ptr<Network> make_preact_resnet18(const NetworkSpec& spec, Device de
                                               std::uint64_t seed) {
   RP_CHECK(spec.arch == "preact_resnet18", "make_preact_resnet18",
            "called for architecture '" << spec.arch << "'");
-  return std::make_unique<PreActResNet18>(spec, device, seed);
+  PreActLayout l;
+  l.stem = scaled(spec, 64);
+  l.planes = {scaled(spec, 64), scaled(spec, 128), scaled(spec, 256), scaled(spec, 512)};
+  l.blocks = {2, 2, 2, 2};
+  l.strides = {1, 2, 2, 2};
+  l.shortcut_from_input = true;
+  l.project_on_stride = true;
+  l.group_names = {"layer1.", "layer2.", "layer3.", "layer4."};
+  l.shortcut = "shortcut.0";
+  l.final_bn = "bn";
+  l.head = "linear";
+  return std::make_unique<PreActNetwork>(spec, l, device, seed);
+}
+
+std::unique_ptr<Network> make_wide_resnet(const NetworkSpec& spec, Device device,
+                                          std::uint64_t seed) {
+  int per_group = 0;
+  if (spec.arch == "wide_resnet28_10") per_group = 4;  // (depth - 4) / 6
+  if (spec.arch == "wide_resnet34_10") per_group = 5;
+  RP_CHECK(per_group > 0, "make_wide_resnet",
+           "unknown architecture '" << spec.arch << "' (wide_resnet28_10, wide_resnet34_10)");
+  constexpr std::int64_t kWiden = 10;
+  PreActLayout l;
+  l.stem = 16;  // not widened, as in the original
+  l.planes = {scaled(spec, 16 * kWiden), scaled(spec, 32 * kWiden), scaled(spec, 64 * kWiden)};
+  l.blocks = {per_group, per_group, per_group};
+  l.strides = {1, 2, 2};
+  l.shortcut_from_input = false;
+  l.project_on_stride = false;
+  l.group_names = {"block1.layer.", "block2.layer.", "block3.layer."};
+  l.shortcut = "convShortcut";
+  l.final_bn = "bn1";
+  l.head = "fc";
+  return std::make_unique<PreActNetwork>(spec, l, device, seed);
 }
 
 }  // namespace rp

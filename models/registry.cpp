@@ -9,14 +9,19 @@
 namespace rp {
 
 const std::vector<std::string>& architectures() {
-  static const std::vector<std::string> names{"resnet18", "resnet34", "resnet50",
-                                              "preact_resnet18"};
+  static const std::vector<std::string> names{
+      "resnet18",          "resnet34",          "resnet50",         "preact_resnet18",
+      "imagenet_resnet18", "imagenet_resnet50", "wide_resnet28_10", "wide_resnet34_10"};
   return names;
 }
 
 std::unique_ptr<Network> make_network(const NetworkSpec& spec, Device device, std::uint64_t seed) {
   if (spec.arch == "preact_resnet18") return make_preact_resnet18(spec, device, seed);
-  if (spec.arch == "resnet18" || spec.arch == "resnet34" || spec.arch == "resnet50") {
+  if (spec.arch == "wide_resnet28_10" || spec.arch == "wide_resnet34_10") {
+    return make_wide_resnet(spec, device, seed);
+  }
+  if (spec.arch == "resnet18" || spec.arch == "resnet34" || spec.arch == "resnet50" ||
+      spec.arch == "imagenet_resnet18" || spec.arch == "imagenet_resnet50") {
     return make_resnet(spec, device, seed);
   }
   std::ostringstream known;

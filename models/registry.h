@@ -10,7 +10,9 @@
 
 namespace rp {
 
-const std::vector<std::string>& architectures();  // resnet18, resnet34, resnet50, preact_resnet18
+// resnet18, resnet34, resnet50, preact_resnet18 (CIFAR); imagenet_resnet18, imagenet_resnet50
+// (torchvision's layout); wide_resnet28_10, wide_resnet34_10 (RobustBench's WideResNet).
+const std::vector<std::string>& architectures();
 
 // A network with freshly initialized parameters (PyTorch's defaults, drawn from `seed`) on
 // `device`. Throws rp::Error for an unknown architecture or a bad spec.

@@ -32,13 +32,23 @@ void final_relu_backward(Context& ctx, const Tensor& y, const Tensor& dy, const 
   }
 }
 
-// Planning context for blocks: the store, the activation arena, the dtype, and the network's
-// list of convolutions (which NetworkBase::prepare plans ahead).
+// What the two families name and build differently.
+struct Layout {
+  bool imagenet_stem;    // conv 7x7 stride 2 + max-pool 3/2/1, or the CIFAR 3x3 stride-1 conv
+  const char* shortcut;  // the projection's module: "shortcut" or torchvision's "downsample"
+  const char* head;      // the linear layer: "linear" or torchvision's "fc"
+};
+constexpr Layout kCifar{false, "shortcut", "linear"};
+constexpr Layout kImageNet{true, "downsample", "fc"};
+
+// Planning context for blocks: the store, the activation arena, the dtype, the network's list
+// of convolutions (which NetworkBase::prepare plans ahead) and the layout's names.
 struct Planner {
   ParameterStore& store;
   ActivationArena& acts;
   DType dtype;
   std::vector<Conv2dLayer>& convs;
+  const Layout& layout;
   Handle batched(const Shape& per_example) { return acts.batched(per_example, dtype); }
   Conv2dLayer conv(const std::string& name, const Shape& in, std::int64_t c_out,
                    std::int64_t kernel, std::int64_t stride, std::int64_t pad) {
@@ -58,8 +68,9 @@ struct Shortcut {
            std::int64_t stride)
       : projection(stride != 1 || in_shape[0] != out_planes) {
     if (!projection) return;
-    conv = p.conv(prefix + ".shortcut.0", in_shape, out_planes, 1, stride, 0);
-    bn = BatchNormLayer::create(p.store, p.acts, prefix + ".shortcut.1", out_planes, p.dtype);
+    const std::string name = prefix + "." + p.layout.shortcut;
+    conv = p.conv(name + ".0", in_shape, out_planes, 1, stride, 0);
+    bn = BatchNormLayer::create(p.store, p.acts, name + ".1", out_planes, p.dtype);
     conv_out = p.batched(conv.output_shape());
     bn_out = p.batched(conv.output_shape());
   }
@@ -206,17 +217,24 @@ struct Bottleneck {
 template <typename Block>
 class ResNet final : public NetworkBase {
  public:
-  ResNet(const NetworkSpec& spec, const std::vector<int>& blocks_per_stage, Device device,
-         std::uint64_t seed)
-      : NetworkBase(spec) {
-    Planner p{store_, acts_, spec_.dtype, convs_};
+  ResNet(const NetworkSpec& spec, const Layout& layout, const std::vector<int>& blocks_per_stage,
+         Device device, std::uint64_t seed)
+      : NetworkBase(spec), imagenet_stem_(layout.imagenet_stem) {
+    Planner p{store_, acts_, spec_.dtype, convs_, layout};
     const std::int64_t stem = scaled(64, spec_.width);
-    conv1_ = p.conv("conv1", input_shape(), stem, 3, 1, 1);
+    conv1_ = imagenet_stem_ ? p.conv("conv1", input_shape(), stem, 7, 2, 3)
+                            : p.conv("conv1", input_shape(), stem, 3, 1, 1);
     bn1_ = BatchNormLayer::create(store_, acts_, "bn1", stem, spec_.dtype);
     Shape shape = conv1_.output_shape();
     stem_conv_ = p.batched(shape);
     stem_out_ = p.batched(shape);
     g_stem_ = p.batched(shape);
+    if (imagenet_stem_) {
+      maxpool_ = MaxPoolLayer::create(acts_, "maxpool", shape, 3, 2, 1);
+      shape = maxpool_.output_shape();
+      pool_out_ = p.batched(shape);
+      g_pool_ = p.batched(shape);
+    }
     const std::int64_t stage_planes[4] = {64, 128, 256, 512};
     for (int stage = 0; stage < 4; ++stage) {
       const std::int64_t planes = scaled(stage_planes[stage], spec_.width);
@@ -228,7 +246,7 @@ class ResNet final : public NetworkBase {
         shape = blocks_.back().out_shape;
       }
     }
-    finish(shape, blocks_.back().out, blocks_.back().g_out, device, seed);
+    finish(shape, blocks_.back().out, blocks_.back().g_out, layout.head, device, seed);
   }
 
  protected:
@@ -239,8 +257,9 @@ class ResNet final : public NetworkBase {
       conv1_.forward(ctx, store_, xn, a[stem_conv_]);
       bn1_.forward(ctx, store_, a, a[stem_conv_], a[stem_out_], bn);
       relu_forward(ctx, a[stem_out_], a[stem_out_]);
+      if (imagenet_stem_) maxpool_.forward(ctx, a, a[stem_out_], a[pool_out_]);
     }
-    const Tensor* x = &a[stem_out_];
+    const Tensor* x = &a[stem_body()];
     for (std::size_t i = 0; i < blocks_.size(); ++i) {
       const bool skip = last == LastRelu::Skipped && i + 1 == blocks_.size();
       const ProfileScope layer(ctx, ProfileKind::Layer, block_names_[i].c_str());
@@ -253,22 +272,28 @@ class ResNet final : public NetworkBase {
                      const BackwardOptions& opt) override {
     const ActivationArena& a = acts_;
     for (std::size_t i = blocks_.size(); i-- > 0;) {
-      const Tensor& x = i == 0 ? a[stem_out_] : a[blocks_[i - 1].out];
-      const Tensor& dx = i == 0 ? a[g_stem_] : a[blocks_[i - 1].g_out];
+      const Tensor& x = i == 0 ? a[stem_body()] : a[blocks_[i - 1].out];
+      const Tensor& dx = i == 0 ? a[imagenet_stem_ ? g_pool_ : g_stem_] : a[blocks_[i - 1].g_out];
       const bool pass = last != LastRelu::Real && i + 1 == blocks_.size();
       const ProfileScope layer(ctx, ProfileKind::Layer, block_names_[i].c_str());
       blocks_[i].backward(ctx, store_, a, x, dx, bn, pass, opt);
     }
     const ProfileScope layer(ctx, ProfileKind::Layer, "stem");
+    if (imagenet_stem_) maxpool_.backward(ctx, a, a[g_pool_], a[g_stem_], GradMode::Assign);
     relu_backward(ctx, a[stem_out_], a[g_stem_], a[g_stem_], GradMode::Assign);
     bn1_.backward(ctx, store_, a, a[stem_conv_], a[g_stem_], a[g_stem_], bn, opt);
     conv1_.backward(ctx, store_, xn, a[g_stem_], dxn, GradMode::Assign, opt);
   }
 
  private:
+  // The stem's output, the first block's input: after the max-pool in the ImageNet layout.
+  Handle stem_body() const { return imagenet_stem_ ? pool_out_ : stem_out_; }
+
+  bool imagenet_stem_;
   Conv2dLayer conv1_;
   BatchNormLayer bn1_;
-  Handle stem_conv_ = 0, stem_out_ = 0, g_stem_ = 0;
+  MaxPoolLayer maxpool_;  // ImageNet layout only
+  Handle stem_conv_ = 0, stem_out_ = 0, g_stem_ = 0, pool_out_ = 0, g_pool_ = 0;
   std::vector<Block> blocks_;
   std::vector<std::string> block_names_;  // layer1.0 ...: the profiler's layer names
 };
@@ -276,17 +301,26 @@ class ResNet final : public NetworkBase {
 }  // namespace
 
 std::unique_ptr<Network> make_resnet(const NetworkSpec& spec, Device device, std::uint64_t seed) {
+  const std::vector<int> basic18{2, 2, 2, 2}, deep{3, 4, 6, 3};
   if (spec.arch == "resnet18") {
-    return std::make_unique<ResNet<BasicBlock>>(spec, std::vector<int>{2, 2, 2, 2}, device, seed);
+    return std::make_unique<ResNet<BasicBlock>>(spec, kCifar, basic18, device, seed);
   }
   if (spec.arch == "resnet34") {
-    return std::make_unique<ResNet<BasicBlock>>(spec, std::vector<int>{3, 4, 6, 3}, device, seed);
+    return std::make_unique<ResNet<BasicBlock>>(spec, kCifar, deep, device, seed);
   }
   if (spec.arch == "resnet50") {
-    return std::make_unique<ResNet<Bottleneck>>(spec, std::vector<int>{3, 4, 6, 3}, device, seed);
+    return std::make_unique<ResNet<Bottleneck>>(spec, kCifar, deep, device, seed);
   }
-  RP_FAIL("make_resnet",
-          "unknown architecture '" << spec.arch << "' (resnet18, resnet34, resnet50)");
+  if (spec.arch == "imagenet_resnet18") {
+    return std::make_unique<ResNet<BasicBlock>>(spec, kImageNet, basic18, device, seed);
+  }
+  if (spec.arch == "imagenet_resnet50") {
+    return std::make_unique<ResNet<Bottleneck>>(spec, kImageNet, deep, device, seed);
+  }
+  RP_FAIL("make_resnet", "unknown architecture '"
+                             << spec.arch
+                             << "' (resnet18, resnet34, resnet50, imagenet_resnet18, "
+                                "imagenet_resnet50)");
 }
 
 }  // namespace rp

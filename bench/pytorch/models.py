@@ -134,7 +134,8 @@ class PreActBlock(nn.Module):
 
     def forward(self, x):
         out = F.relu(self.bn1(x))
-        shortcut = self.shortcut(out) if hasattr(self, "shortcut") else x
+        # fast_adversarial's PreActBlock projects the raw input, not relu(bn1(x)).
+        shortcut = self.shortcut(x) if hasattr(self, "shortcut") else x
         out = self.conv1(out)
         out = self.conv2(F.relu(self.bn2(out)))
         return out + shortcut

@@ -98,6 +98,33 @@ void BatchNormLayer::backward(Context& ctx, const ParameterStore& store,
   }
 }
 
+MaxPoolLayer MaxPoolLayer::create(ActivationArena& acts, const std::string& name,
+                                  const Shape& in_shape, std::int64_t kernel, std::int64_t stride,
+                                  std::int64_t pad) {
+  RP_CHECK(in_shape.rank() == 3, name, "expected a (C, H, W) input shape, found " << in_shape);
+  MaxPoolLayer l;
+  l.params = MaxPool2dParams::square(kernel, stride, pad);
+  l.in_shape = in_shape;
+  l.argmax = acts.batched(l.output_shape(), DType::I32);
+  return l;
+}
+
+Shape MaxPoolLayer::output_shape() const {
+  const Shape out =
+      max_pool2d_output_shape(Shape{1, in_shape[0], in_shape[1], in_shape[2]}, params);
+  return Shape{out[1], out[2], out[3]};
+}
+
+void MaxPoolLayer::forward(Context& ctx, const ActivationArena& acts, const Tensor& x,
+                           const Tensor& y) const {
+  max_pool2d_forward(ctx, x, y, acts[argmax], params);
+}
+
+void MaxPoolLayer::backward(Context& ctx, const ActivationArena& acts, const Tensor& dy,
+                            const Tensor& dx, GradMode dx_mode) const {
+  max_pool2d_backward(ctx, dy, acts[argmax], dx, params, dx_mode);
+}
+
 LinearLayer LinearLayer::create(ParameterStore& store, const std::string& name, std::int64_t in,
                                 std::int64_t out) {
   LinearLayer l;

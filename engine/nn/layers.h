@@ -15,6 +15,7 @@
 #include "engine/nn/activations.h"
 #include "engine/nn/parameters.h"
 #include "engine/ops/conv2d.h"
+#include "engine/ops/pool.h"
 
 namespace rp {
 
@@ -61,6 +62,22 @@ struct BatchNormLayer {
   void backward(Context& ctx, const ParameterStore& store, const ActivationArena& acts,
                 const Tensor& x, const Tensor& dy, const Tensor& dx, BnMode mode,
                 const BackwardOptions& opt) const;
+};
+
+// MaxPool2d (torchvision's stem: kernel 3, stride 2, pad 1). The forward keeps each output's
+// argmax in an arena buffer (int32, the output's shape) for the backward's scatter.
+struct MaxPoolLayer {
+  MaxPool2dParams params;
+  Shape in_shape;  // (C, H, W) per example
+  ActivationArena::Handle argmax = 0;
+
+  static MaxPoolLayer create(ActivationArena& acts, const std::string& name, const Shape& in_shape,
+                             std::int64_t kernel, std::int64_t stride, std::int64_t pad);
+  Shape output_shape() const;  // (C, H', W') per example
+  void forward(Context& ctx, const ActivationArena& acts, const Tensor& x, const Tensor& y) const;
+  // From the last forward's argmax; dx under dx_mode.
+  void backward(Context& ctx, const ActivationArena& acts, const Tensor& dy, const Tensor& dx,
+                GradMode dx_mode) const;
 };
 
 // Fully connected with bias; PyTorch's default initialization.

@@ -26,8 +26,9 @@
 namespace rp {
 
 struct NetworkSpec {
-  std::string arch;    // resnet18, resnet34, resnet50, preact_resnet18
-  double width = 1.0;  // channel multiplier (64 128 256 512 times width)
+  std::string arch;    // one of architectures() (models/registry.h)
+  double width = 1.0;  // channel multiplier (64 128 256 512 times width; a WideResNet's
+                       // 160 320 640)
   std::int64_t num_classes = 10;
   std::int64_t channels = 3, image_h = 32, image_w = 32;
   std::vector<double> mean{0.4914, 0.4822, 0.4465};  // input normalization

@@ -1,6 +1,8 @@
-// The CIFAR ResNets: PyTorch's names and parameter counts, whole-network gradients by finite
-// differences in double (input and parameters, BN in train and eval mode, from the logits and
-// from R(x), with and without fake-ReLU), BN bookkeeping, and misuse.
+// The model zoo (CIFAR ResNets, PreActResNet-18, torchvision's ImageNet ResNets, RobustBench's
+// WideResNets): the originals' names, shapes and order and their parameter counts,
+// whole-network gradients by finite differences in double (input and parameters, BN in train
+// and eval mode, from the logits and from R(x), with and without fake-ReLU), BN bookkeeping,
+// and misuse.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -38,16 +40,42 @@ std::unique_ptr<Network> build(const NetworkSpec& spec, std::int64_t batch,
 // published 11,173,962 (ResNet-18), 21,282,122 (ResNet-34) and 23,520,842 (ResNet-50). For
 // PreActResNet-18, from ResNet-18's: no stem BN (-128), no shortcut BNs (-1,792), BN before
 // the first conv of stages 2-4 on the input width (-896), a final BN over 512 (+1,024).
+//
+// The others as their originals count them: torchvision's resnet18 and resnet50 with 1000
+// classes (11,689,512 and 25,557,032), RobustBench's WRN-28-10 and WRN-34-10 with 10
+// (36,479,194 and 46,160,474).
 TEST(Models, ParameterCountsMatchPyTorch) {
-  const std::pair<const char*, std::int64_t> expected[] = {{"resnet18", 11173962},
-                                                           {"resnet34", 21282122},
-                                                           {"resnet50", 23520842},
-                                                           {"preact_resnet18", 11172170}};
-  for (const auto& [arch, count] : expected) {
+  struct Count {
+    const char* arch;
+    std::int64_t classes, count;
+  };
+  const Count expected[] = {{"resnet18", 10, 11173962},
+                            {"resnet34", 10, 21282122},
+                            {"resnet50", 10, 23520842},
+                            {"preact_resnet18", 10, 11172170},
+                            {"imagenet_resnet18", 1000, 11689512},
+                            {"imagenet_resnet50", 1000, 25557032},
+                            {"wide_resnet28_10", 10, 36479194},
+                            {"wide_resnet34_10", 10, 46160474}};
+  for (const Count& c : expected) {
+    NetworkSpec s;
+    s.arch = c.arch;
+    s.num_classes = c.classes;
+    auto net = make_network(s, Device::cpu(), 0);
+    EXPECT_EQ(net->parameters().num_parameters(), c.count) << c.arch;
+  }
+}
+
+TEST(Models, RegistryListsEveryArchitecture) {
+  const std::vector<std::string> expected = {
+      "resnet18",          "resnet34",          "resnet50",         "preact_resnet18",
+      "imagenet_resnet18", "imagenet_resnet50", "wide_resnet28_10", "wide_resnet34_10"};
+  EXPECT_EQ(architectures(), expected);
+  for (const std::string& arch : architectures()) {
     NetworkSpec s;
     s.arch = arch;
-    auto net = make_network(s, Device::cpu(), 0);
-    EXPECT_EQ(net->parameters().num_parameters(), count) << arch;
+    s.width = 1.0 / 16;
+    EXPECT_EQ(make_network(s, Device::cpu(), 0)->spec().arch, arch);
   }
 }
 
@@ -125,6 +153,230 @@ TEST(Models, EveryResNet18NameInPyTorchsOrder) {
   EXPECT_EQ(names, expected);
 }
 
+// The originals' state_dicts, written out from their module definitions independently of the
+// model code: (name, shape) in registration order, the normalizer first, num_batches_tracked
+// aside (the checkpoint writer adds one per BN, counted below).
+struct StateDict {
+  std::vector<std::pair<std::string, Shape>> entries;
+  int batch_norms = 0;
+  void conv(const std::string& name, std::int64_t out, std::int64_t in, std::int64_t k) {
+    entries.emplace_back(name + ".weight", Shape{out, in, k, k});
+  }
+  void bn(const std::string& name, std::int64_t c) {
+    for (const char* f : {"weight", "bias", "running_mean", "running_var"}) {
+      entries.emplace_back(name + "." + f, Shape{c});
+    }
+    ++batch_norms;
+  }
+  void linear(const std::string& name, std::int64_t out, std::int64_t in) {
+    entries.emplace_back(name + ".weight", Shape{out, in});
+    entries.emplace_back(name + ".bias", Shape{out});
+  }
+  // PyTorch's state_dict length: every entry and each BN's num_batches_tracked.
+  std::size_t pytorch_size() const {
+    return entries.size() + static_cast<std::size_t>(batch_norms);
+  }
+};
+
+StateDict normalizer() {
+  StateDict d;
+  d.entries.emplace_back("normalizer.new_mean", Shape{3});
+  d.entries.emplace_back("normalizer.new_std", Shape{3});
+  return d;
+}
+
+void expect_state_dict(const NetworkSpec& spec, const StateDict& expected,
+                       std::size_t pytorch_entries) {
+  auto net = make_network(spec, Device::cpu(), 0);
+  std::vector<std::pair<std::string, Shape>> found;
+  for (const ParamEntry& e : net->parameters().entries()) found.emplace_back(e.name, e.shape);
+  ASSERT_EQ(found.size(), expected.entries.size()) << spec.arch;
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    EXPECT_EQ(found[i].first, expected.entries[i].first) << spec.arch << " entry " << i;
+    EXPECT_EQ(found[i].second, expected.entries[i].second) << spec.arch << " " << found[i].first;
+  }
+  // The normalizer is ours; the rest is the original's state_dict.
+  EXPECT_EQ(expected.pytorch_size() - 2, pytorch_entries) << spec.arch;
+}
+
+// torchvision's resnet.py: conv1 7x7, bn1, layer1..4 (BasicBlock: conv1 3x3 with the stride,
+// bn1, conv2, bn2; Bottleneck: conv1 1x1, bn1, conv2 3x3 with the stride, bn2, conv3 1x1 to
+// 4x, bn3; then downsample.0 conv 1x1 and downsample.1 BN where the shape changes), fc.
+StateDict torchvision_resnet(bool bottleneck, const std::vector<int>& blocks, double width,
+                             std::int64_t classes) {
+  StateDict d = normalizer();
+  const auto w = [&](std::int64_t c) {
+    return static_cast<std::int64_t>(static_cast<double>(c) * width);
+  };
+  const std::int64_t expansion = bottleneck ? 4 : 1;
+  std::int64_t in = w(64);
+  d.conv("conv1", in, 3, 7);
+  d.bn("bn1", in);
+  const std::int64_t stage_planes[4] = {64, 128, 256, 512};
+  for (int stage = 0; stage < 4; ++stage) {
+    const std::int64_t planes = w(stage_planes[stage]);
+    for (int b = 0; b < blocks[static_cast<std::size_t>(stage)]; ++b) {
+      const std::string p = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
+      if (bottleneck) {
+        d.conv(p + ".conv1", planes, in, 1);
+        d.bn(p + ".bn1", planes);
+        d.conv(p + ".conv2", planes, planes, 3);
+        d.bn(p + ".bn2", planes);
+        d.conv(p + ".conv3", planes * 4, planes, 1);
+        d.bn(p + ".bn3", planes * 4);
+      } else {
+        d.conv(p + ".conv1", planes, in, 3);
+        d.bn(p + ".bn1", planes);
+        d.conv(p + ".conv2", planes, planes, 3);
+        d.bn(p + ".bn2", planes);
+      }
+      if (b == 0 && (stage > 0 || in != planes * expansion)) {
+        d.conv(p + ".downsample.0", planes * expansion, in, 1);
+        d.bn(p + ".downsample.1", planes * expansion);
+      }
+      in = planes * expansion;
+    }
+  }
+  d.linear("fc", classes, in);
+  return d;
+}
+
+// RobustBench's wide_resnet.py: conv1 3x3 (16), blockG.layer.J (bn1, conv1, bn2, conv2,
+// convShortcut where in != out channels), bn1, fc.
+StateDict robustbench_wide_resnet(int per_group, double width, std::int64_t classes) {
+  StateDict d = normalizer();
+  d.conv("conv1", 16, 3, 3);
+  std::int64_t in = 16;
+  for (int g = 0; g < 3; ++g) {
+    const auto out = static_cast<std::int64_t>(static_cast<double>(160 << g) * width);
+    for (int j = 0; j < per_group; ++j) {
+      const std::string p = "block" + std::to_string(g + 1) + ".layer." + std::to_string(j);
+      d.bn(p + ".bn1", in);
+      d.conv(p + ".conv1", out, in, 3);
+      d.bn(p + ".bn2", out);
+      d.conv(p + ".conv2", out, out, 3);
+      if (in != out) d.conv(p + ".convShortcut", out, in, 1);
+      in = out;
+    }
+  }
+  d.bn("bn1", in);
+  d.linear("fc", classes, in);
+  return d;
+}
+
+// fast_adversarial's preact_resnet.py: conv1, layerS.B (bn1, conv1, bn2, conv2, shortcut.0
+// where the stride or the width changes), bn, linear.
+StateDict fast_adversarial_preact_resnet18(double width, std::int64_t classes) {
+  StateDict d = normalizer();
+  const auto w = [&](std::int64_t c) {
+    return static_cast<std::int64_t>(static_cast<double>(c) * width);
+  };
+  std::int64_t in = w(64);
+  d.conv("conv1", in, 3, 3);
+  const std::int64_t stage_planes[4] = {64, 128, 256, 512};
+  for (int stage = 0; stage < 4; ++stage) {
+    const std::int64_t planes = w(stage_planes[stage]);
+    for (int b = 0; b < 2; ++b) {
+      const std::string p = "layer" + std::to_string(stage + 1) + "." + std::to_string(b);
+      d.bn(p + ".bn1", in);
+      d.conv(p + ".conv1", planes, in, 3);
+      d.bn(p + ".bn2", planes);
+      d.conv(p + ".conv2", planes, planes, 3);
+      if (b == 0 && (stage > 0 || in != planes)) d.conv(p + ".shortcut.0", planes, in, 1);
+      in = planes;
+    }
+  }
+  d.bn("bn", in);
+  d.linear("linear", classes, in);
+  return d;
+}
+
+NetworkSpec spec_of(const std::string& arch, double width, std::int64_t classes) {
+  NetworkSpec s;
+  s.arch = arch;
+  s.width = width;
+  s.num_classes = classes;
+  return s;
+}
+
+// PyTorch's state_dict lengths (num_batches_tracked included): torchvision's resnet18 122,
+// resnet50 320; RobustBench's WRN-28-10 155, WRN-34-10 191; PreActResNet-18 107. Names do not
+// depend on the width; shapes are checked at a quarter (every int() exact) and at 0.3 (int()
+// rounding down); ParameterCountsMatchPyTorch covers width 1.
+TEST(Models, ImageNetResNetsAreTorchvisionsStateDict) {
+  for (double width : {0.25, 0.3}) {
+    expect_state_dict(spec_of("imagenet_resnet18", width, 1000),
+                      torchvision_resnet(false, {2, 2, 2, 2}, width, 1000), 122);
+    expect_state_dict(spec_of("imagenet_resnet50", width, 7),
+                      torchvision_resnet(true, {3, 4, 6, 3}, width, 7), 320);
+  }
+}
+
+TEST(Models, WideResNetsAreRobustBenchsStateDict) {
+  for (double width : {0.25, 0.3, 1.0 / 16}) {
+    expect_state_dict(spec_of("wide_resnet28_10", width, 10), robustbench_wide_resnet(4, width, 10),
+                      155);
+    expect_state_dict(spec_of("wide_resnet34_10", width, 100),
+                      robustbench_wide_resnet(5, width, 100), 191);
+  }
+}
+
+TEST(Models, PreActResNet18IsFastAdversarialsStateDict) {
+  for (double width : {0.25, 0.3}) {
+    expect_state_dict(spec_of("preact_resnet18", width, 10),
+                      fast_adversarial_preact_resnet18(width, 10), 107);
+  }
+}
+
+// The representation is the pooled output of the last stage: 512 (BasicBlock) or 2048
+// (Bottleneck) times the width in torchvision, 640 times the width in a WideResNet; any image
+// size the stem's floors reach.
+TEST(Models, ZooRepresentationSizesAndImageSizes) {
+  const std::pair<const char*, std::int64_t> sizes[] = {
+      {"imagenet_resnet18", 32}, {"imagenet_resnet50", 128}, {"wide_resnet34_10", 40}};
+  for (const auto& [arch, features] : sizes) {
+    EXPECT_EQ(make_network(tiny(arch), Device::cpu(), 0)->representation_size(), features) << arch;
+  }
+  Context& ctx = test::cpu_context();
+  for (std::int64_t hw : {64, 33, 7}) {  // the stem's 7x7/2 and 3x3/2 floors on odd sizes
+    NetworkSpec s = tiny("imagenet_resnet18", DType::F32, hw);
+    auto net = build(s, 1);
+    Tensor x = test::random_tensor(Shape{1, 3, hw, hw}, DType::F32, 21, 0, 1);
+    net->forward(ctx, x, ForwardOptions{});
+    test::expect_all_finite(net->logits(), "imagenet_resnet18 on " + std::to_string(hw));
+  }
+}
+
+// Which tensor a pre-activation block's projection shortcut reads: with the block's bn1 set
+// to output -1 everywhere (gamma 0, beta -1, eval mode), relu(bn1(x)) is 0, so the block's
+// output depends on the input only through a shortcut that reads the raw x.
+// fast_adversarial's PreActBlock does (self.shortcut(x)); RobustBench's WideResNet block
+// projects the activation (self.convShortcut(relu1(bn1(x)))).
+bool output_depends_on_input_past(const std::string& arch, const std::string& block) {
+  Context& ctx = test::cpu_context();
+  auto net = build(tiny(arch, DType::F64), 2);
+  ParameterStore& p = net->parameters();
+  fill(ctx, p.value(p.id_of(block + ".bn1.weight")), 0.0);
+  fill(ctx, p.value(p.id_of(block + ".bn1.bias")), -1.0);
+  Tensor x = test::random_tensor(Shape{2, 3, 8, 8}, DType::F64, 30, 0, 1);
+  net->forward(ctx, x.slice(0, 1), ForwardOptions{});
+  const std::vector<double> a = test::values(net->logits());
+  net->forward(ctx, x.slice(1, 2), ForwardOptions{});
+  const std::vector<double> b = test::values(net->logits());
+  double diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff += std::abs(a[i] - b[i]);
+  return diff > 1e-9;
+}
+
+TEST(Models, ProjectionShortcutsReadTheOriginalsTensor) {
+  EXPECT_TRUE(output_depends_on_input_past("preact_resnet18", "layer2.0"));
+  EXPECT_TRUE(output_depends_on_input_past("preact_resnet18", "layer4.0"));
+  EXPECT_FALSE(output_depends_on_input_past("wide_resnet28_10", "block2.layer.0"));
+  EXPECT_FALSE(output_depends_on_input_past("wide_resnet28_10", "block1.layer.0"));
+  // With equal widths the WideResNet block adds the raw x.
+  EXPECT_TRUE(output_depends_on_input_past("wide_resnet28_10", "block2.layer.1"));
+}
+
 TEST(Models, InitializationIsPyTorchsDefaultAndReproducible) {
   NetworkSpec s;
   s.arch = "resnet18";
@@ -187,8 +439,15 @@ TEST_P(ModelGrad, GradCheckInputAndParameters) {
   const GradCase& c = GetParam();
   Context& ctx = test::cpu_context();
   // Train-mode BN on a 1x1 map of a batch of 2 normalizes 2 values per channel: an
-  // ill-conditioned function for finite differences. 16x16 inputs leave 8 per channel.
-  const std::int64_t hw = c.bn == BnMode::Train ? 16 : 8;
+  // ill-conditioned function for finite differences: train mode gets the smallest input that
+  // leaves a 2x2 map at the last stage (8 values per channel) - 16x16 for the CIFAR ResNets,
+  // 8x8 for a WideResNet (two stride-2 groups), 36x36 behind the ImageNet stem (/4 more).
+  const bool imagenet = c.arch.rfind("imagenet_", 0) == 0;
+  const bool wide = c.arch.rfind("wide_", 0) == 0;
+  const std::int64_t hw = c.bn == BnMode::Train ? (imagenet ? 36
+                                                   : wide   ? 8
+                                                            : 16)
+                                                : (imagenet ? 16 : 8);
   auto net = build(tiny(c.arch, DType::F64, hw), 2);
   Tensor x = test::random_tensor(Shape{2, 3, hw, hw}, DType::F64, 11, 0.05, 0.95);
   const std::int64_t cols = c.from_representation ? net->representation_size() : 5;
@@ -211,8 +470,10 @@ TEST_P(ModelGrad, GradCheckInputAndParameters) {
     test::expect_equal_exact(net->input_grad(), dx, "fake-ReLU dx vs no_relu dx");
     // From the logits, the linear layer's gradient reads R(x) itself, which the last ReLU
     // changes; every parameter below the pooling must match.
+    // The head (linear or fc) registers last: its weight is the next-to-last entry.
+    const auto& entries = net->parameters().entries();
     const std::int64_t body =
-        c.from_representation ? dtheta.numel() : net->parameters().find("linear.weight")->offset;
+        c.from_representation ? dtheta.numel() : entries[entries.size() - 2].offset;
     test::expect_equal_exact(net->parameters().flat_grads().slice(0, body), dtheta.slice(0, body),
                              "fake-ReLU vs no_relu dtheta");
     // And it is not the real ReLU's gradient: some unit of the last ReLU is off at random init.
@@ -255,6 +516,17 @@ std::vector<GradCase> grad_cases() {
     cases.push_back({arch, BnMode::Eval, true, true});
     cases.push_back({arch, BnMode::Train, true, false});
   }
+  // The zoo's other bodies (max-pool stem, downsample, the WideResNet block and its final
+  // BN-ReLU): each mode, each starting point and fake-ReLU once, to keep the time small. The
+  // Bottleneck under train-mode BN is resnet50's above; its ImageNet layout runs in eval mode
+  // (a deeper train-mode net makes finite differences too ill-conditioned to be worth the time).
+  for (const char* arch : {"imagenet_resnet18", "wide_resnet28_10"}) {
+    cases.push_back({arch, BnMode::Eval, false, false});
+    cases.push_back({arch, BnMode::Train, false, true});
+    cases.push_back({arch, BnMode::Train, true, false});
+  }
+  cases.push_back({"imagenet_resnet50", BnMode::Eval, false, false});
+  cases.push_back({"imagenet_resnet50", BnMode::Eval, true, true});
   return cases;
 }
 

@@ -49,7 +49,11 @@ double normalized_error(const Tensor& gpu_result, const Tensor& cpu_result) {
 NetworkSpec small_spec(const std::string& arch) {
   NetworkSpec s;
   s.arch = arch;
-  s.width = 1.0 / 8;  // 8, 16, 32, 64 channels: every stride and shortcut of the full model
+  // 8, 16, 32, 64 channels (a WideResNet's 20, 40, 80): every stride and shortcut of the full
+  // model. The ImageNet stem divides by 4 more than CIFAR's: 64x64 images leave its last stage
+  // 2x2, so train-mode BN there normalizes more than n values per channel.
+  s.width = 1.0 / 8;
+  if (arch.rfind("imagenet_", 0) == 0) s.image_h = s.image_w = 64;
   s.num_classes = 10;
   return s;
 }
@@ -72,8 +76,10 @@ class NetworkCuda : public ::testing::TestWithParam<std::string> {};
 TEST_P(NetworkCuda, ForwardAndGradientsMatchTheCpu) {
   RP_SKIP_WITHOUT_GPU();
   const std::int64_t n = 3;
-  TwinNetworks twins(small_spec(GetParam()), n);
-  const Tensor x = test::random_tensor(Shape{n, 3, 32, 32}, DType::F32, 5, 0.0, 1.0);
+  const NetworkSpec spec = small_spec(GetParam());
+  TwinNetworks twins(spec, n);
+  const Tensor x =
+      test::random_tensor(Shape{n, 3, spec.image_h, spec.image_w}, DType::F32, 5, 0.0, 1.0);
   const Tensor gx = x.to(Device::cuda(0));
   const std::int64_t k = 10, f = twins.cpu->representation_size();
   for (BnMode bn : {BnMode::Eval, BnMode::Train}) {
@@ -106,7 +112,9 @@ TEST_P(NetworkCuda, ForwardAndGradientsMatchTheCpu) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Architectures, NetworkCuda,
-                         ::testing::Values("resnet18", "resnet34", "resnet50", "preact_resnet18"));
+                         ::testing::Values("resnet18", "resnet34", "resnet50", "preact_resnet18",
+                                           "imagenet_resnet18", "imagenet_resnet50",
+                                           "wide_resnet28_10", "wide_resnet34_10"));
 
 TrainConfig small_training(const std::string& device) {
   TrainConfig c;

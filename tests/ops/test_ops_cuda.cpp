@@ -1,12 +1,14 @@
-// The CUDA elementwise kernels, activations, the SGD step, pooling, input normalization and
-// softmax cross-entropy, the linear layer (cuBLAS) and batch norm against the CPU reference:
-// bit for bit where each output element is one expression of its inputs; 1e-6 relative for the
+// The CUDA elementwise kernels, activations, the SGD step, pooling (average and max), input
+// normalization and softmax cross-entropy, the linear layer (cuBLAS) and batch norm against the
+// CPU reference: bit for bit where each output element is one expression of its inputs (max
+// pooling's values, indices and gathered gradients included); 1e-6 relative for the average
 // pooling sum and 1e-5 for cross-entropy, the GEMMs and batch norm's statistics, whose
-// reductions run in another order; at sizes below,
-// at, above and a multiple of the vector width, odd sizes, in place where the API allows, both
-// GradModes, outputs poisoned first. Skipped, with the reason, where no GPU is present.
+// reductions run in another order; at sizes below, at, above and a multiple of the vector
+// width, odd sizes, in place where the API allows, both GradModes, outputs poisoned first.
+// Skipped, with the reason, where no GPU is present.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -174,6 +176,64 @@ TEST(PoolCuda, GlobalAveragePoolForwardAndBackward) {
         global_avg_pool_backward(test::cpu_context(), dy, dx, mode);
         global_avg_pool_backward(gpu(), on_gpu(dy), gdx, mode);
         expect_same(gdx, dx, "global_avg_pool_backward " + shape_text(s));
+      }
+    }
+  }
+}
+
+// Max pooling: torchvision's stem (3/2/1) on the sizes a 32x32 and a 224x224 image reach it,
+// disjoint and rectangular windows; inputs rounded to a few levels so windows hold ties, and a
+// NaN. Forward values and indices and both backward modes are bit-identical to the CPU.
+TEST(PoolCuda, MaxPoolForwardAndBackwardWithTiesAndNaN) {
+  RP_SKIP_WITHOUT_GPU();
+  struct Case {
+    Shape x;
+    MaxPool2dParams p;
+  };
+  const Case cases[] = {{Shape{2, 8, 16, 16}, MaxPool2dParams::square(3, 2, 1)},
+                        {Shape{1, 3, 112, 112}, MaxPool2dParams::square(3, 2, 1)},
+                        {Shape{3, 5, 7, 9}, MaxPool2dParams::square(2, 2, 0)},
+                        {Shape{2, 3, 9, 6}, MaxPool2dParams{3, 2, 2, 1, 1, 0}},
+                        {Shape{2, 2, 1, 1}, MaxPool2dParams::square(3, 2, 1)}};
+  std::uint64_t seed = 330;
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const Case& c : cases) {
+      const std::string what = shape_text(c.x);
+      Tensor x = test::random_tensor(c.x, dt, ++seed);
+      for (std::int64_t i = 0; i < x.numel(); ++i) {
+        test::set_value(x, i, std::round(test::value_at(x, i) * 4) / 4);  // ties
+      }
+      test::set_value(x, x.numel() / 2, std::nan(""));
+      const Shape out = max_pool2d_output_shape(c.x, c.p);
+      const Tensor y = test::poisoned(out, dt), gy = on_gpu(test::poisoned(out, dt));
+      const Tensor idx = Tensor::zeros(out, DType::I32);
+      Tensor gidx_host = Tensor::empty(out, DType::I32);
+      std::fill(gidx_host.data<std::int32_t>(), gidx_host.data<std::int32_t>() + out.numel(), -1);
+      const Tensor gidx = on_gpu(gidx_host);
+      max_pool2d_forward(test::cpu_context(), x, y, idx, c.p);
+      max_pool2d_forward(gpu(), on_gpu(x), gy, gidx, c.p);
+      EXPECT_EQ(gidx.to(Device::cpu()).to_vector<std::int32_t>(), idx.to_vector<std::int32_t>())
+          << "max_pool2d_forward argmax " << what;
+      const Tensor back = gy.to(Device::cpu());
+      std::size_t nans = 0;
+      for (std::int64_t i = 0; i < y.numel(); ++i) {
+        const double a = test::value_at(back, i), b = test::value_at(y, i);
+        if (std::isnan(b)) {
+          ++nans;
+          EXPECT_TRUE(std::isnan(a)) << "max_pool2d_forward " << what << " at " << i;
+        } else {
+          EXPECT_EQ(a, b) << "max_pool2d_forward " << what << " at " << i;
+        }
+      }
+      EXPECT_GE(nans, 1u) << "the NaN propagates " << what;
+      const Tensor dy = test::random_tensor(out, dt, ++seed);
+      for (GradMode mode : {GradMode::Assign, GradMode::Accumulate}) {
+        const Tensor dx0 = test::random_tensor(c.x, dt, ++seed);
+        const Tensor dx = test::clone(dx0);
+        const Tensor gdx = on_gpu(mode == GradMode::Assign ? test::poisoned(c.x, dt) : dx0);
+        max_pool2d_backward(test::cpu_context(), dy, idx, dx, c.p, mode);
+        max_pool2d_backward(gpu(), on_gpu(dy), gidx, gdx, c.p, mode);
+        expect_same(gdx, dx, "max_pool2d_backward " + what);
       }
     }
   }
