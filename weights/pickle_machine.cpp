@@ -357,6 +357,14 @@ class Machine {
     pos_ += n + 1;
     return s;
   }
+  void count_items(std::uint64_t n) {
+    v_.item_count += n;
+    if (v_.item_count > limits_.max_items) {
+      std::ostringstream s;
+      s << "containers hold more than " << limits_.max_items << " items";
+      fail(s.str());
+    }
+  }
   void charge(std::uint64_t n) {
     v_.payload_bytes += n;
     if (v_.payload_bytes > payload_limit_) fail("strings exceed the size limit");
@@ -364,6 +372,7 @@ class Machine {
 
   // Values ----------------------------------------------------------------------------------
   PickleId make(PickleValue value) {
+    count_items(value.items.size());
     if (v_.values.size() >= limits_.max_values) {
       std::ostringstream s;
       s << "more than " << limits_.max_values << " values";
@@ -884,7 +893,10 @@ PickleId Machine::new_object(PickleId cls, PickleId args) {
 // attributes, e.g. a state dict's _metadata), tensors their data; opaque values carry it.
 void Machine::build(PickleId target, PickleId state) {
   PickleValue& t = v_.values[target];
-  if (t.kind == PickleKind::kOpaque) t.items.push_back(state);
+  if (t.kind == PickleKind::kOpaque) {
+    count_items(1);
+    t.items.push_back(state);
+  }
 }
 
 void Machine::extend(PickleId target, const std::vector<PickleId>& items, bool pairs,
@@ -896,7 +908,7 @@ void Machine::extend(PickleId target, const std::vector<PickleId>& items, bool p
                             (t.kind == PickleKind::kSet && std::strcmp(what, "ADDITEMS") == 0)));
   if (!ok) fail(std::string(what) + " into a " + pickle_kind_name(t.kind));
   if (pairs && items.size() % 2 != 0) fail("odd number of items for a dict");
-  if (t.items.size() + items.size() > limits_.max_values) fail("container too large");
+  count_items(items.size());
   t.items.insert(t.items.end(), items.begin(), items.end());
 }
 
@@ -1150,7 +1162,10 @@ PickleId Machine::run() {
         const PickleId args = pop();
         const PickleId cls = pop();
         const PickleId object = new_object(cls, args);
-        if (at(object).kind == PickleKind::kOpaque) v_.values[object].items.push_back(kwargs);
+        if (at(object).kind == PickleKind::kOpaque) {
+          count_items(1);
+          v_.values[object].items.push_back(kwargs);
+        }
         push(object);
         break;
       }

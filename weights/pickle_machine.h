@@ -16,8 +16,9 @@
 // carries the state of an opaque value along with it.
 //
 // Bounded: memo indices, stack underflow, MARK matching, every length against the bytes left,
-// at most kMaxStack stack entries, kMaxMarks open marks and kMaxValues values, strings within
-// kMaxPayload bytes beyond the input. Every failure is an rp::Error naming the file, the byte
+// at most max_stack stack entries, max_marks open marks, max_values values and max_items
+// container items (copies such as torch.Size(list) included), strings within max_payload
+// bytes beyond the input. Every failure is an rp::Error naming the file, the byte
 // offset and the opcode.
 #pragma once
 
@@ -31,6 +32,7 @@ namespace rp {
 
 struct PickleLimits {
   std::size_t max_values = 4'000'000;
+  std::size_t max_items = 16'000'000;  // container items in all, copies included
   std::size_t max_stack = 1'000'000;
   std::size_t max_marks = 100'000;
   std::uint64_t max_payload = 64ull << 20;  // string bytes allowed beyond the input's size

@@ -65,6 +65,7 @@ struct PickleValues {
   std::vector<PickleStorage> storages;
   std::vector<PickleTensor> tensors;
   std::uint64_t payload_bytes = 0;  // bytes held by strings, charged against a limit
+  std::uint64_t item_count = 0;     // container items over all values, likewise
 };
 
 }  // namespace rp

@@ -89,7 +89,8 @@ Walked walk(const PickleValues& v, PickleId root, const std::string& op) {
     RP_CHECK(++visits <= kMaxVisits, op,
              "more than " << kMaxVisits << " values reached (shared many times over?)");
     bytes += frame.name.size();
-    RP_CHECK(bytes <= kMaxWalkBytes, op, "names and strings exceed " << kMaxWalkBytes << " bytes");
+    RP_CHECK(bytes <= kMaxWalkBytes, op,
+             "names and strings exceed " << kMaxWalkBytes << " bytes (shared many times over?)");
     const PickleValue& value = v.values[frame.id];
     switch (value.kind) {
       case PickleKind::kTensor:
@@ -109,8 +110,9 @@ Walked walk(const PickleValues& v, PickleId root, const std::string& op) {
         continue;
       case PickleKind::kStr:
         bytes += value.text.size();
-        RP_CHECK(bytes <= kMaxWalkBytes, op,
-                 "names and strings exceed " << kMaxWalkBytes << " bytes");
+        RP_CHECK(
+            bytes <= kMaxWalkBytes, op,
+            "names and strings exceed " << kMaxWalkBytes << " bytes (shared many times over?)");
         out.scalars[frame.name] = value.text;
         continue;
       case PickleKind::kDict:
@@ -182,29 +184,38 @@ T load(const std::uint8_t* p) {
   return x;
 }
 
-// One element of a storage as double (exact for every dtype but I64 beyond 2^53).
-double element(const std::string& dtype, const std::uint8_t* p) {
-  switch (dtype[0]) {
-    case 'F':
-      if (dtype == "F32") return static_cast<double>(load<float>(p));
-      if (dtype == "F64") return load<double>(p);
+// Loads one element as double (exact for every dtype but I64 beyond 2^53); chosen once per
+// tensor, not per element.
+using Load = double (*)(const std::uint8_t*);
+
+Load loader(const std::string& dtype) {
+  if (dtype == "F32")
+    return [](const std::uint8_t* p) { return static_cast<double>(load<float>(p)); };
+  if (dtype == "F64") return [](const std::uint8_t* p) { return load<double>(p); };
+  if (dtype == "F16") {
+    return [](const std::uint8_t* p) {
       return static_cast<double>(half_to_float(load<std::uint16_t>(p)));
-    case 'B':
-      if (dtype == "BOOL") return p[0] != 0 ? 1.0 : 0.0;
-      {
-        const std::uint32_t bits = static_cast<std::uint32_t>(load<std::uint16_t>(p)) << 16;
-        float f = 0.0f;
-        std::memcpy(&f, &bits, sizeof f);
-        return static_cast<double>(f);
-      }
-    case 'I':
-      if (dtype == "I64") return static_cast<double>(load<std::int64_t>(p));
-      if (dtype == "I32") return load<std::int32_t>(p);
-      if (dtype == "I16") return load<std::int16_t>(p);
-      return load<std::int8_t>(p);
-    default:
-      return p[0];  // U8
+    };
   }
+  if (dtype == "BF16") {
+    return [](const std::uint8_t* p) {
+      const std::uint32_t bits = static_cast<std::uint32_t>(load<std::uint16_t>(p)) << 16;
+      float f = 0.0f;
+      std::memcpy(&f, &bits, sizeof f);
+      return static_cast<double>(f);
+    };
+  }
+  if (dtype == "I64") {
+    return [](const std::uint8_t* p) { return static_cast<double>(load<std::int64_t>(p)); };
+  }
+  if (dtype == "I32")
+    return [](const std::uint8_t* p) { return static_cast<double>(load<std::int32_t>(p)); };
+  if (dtype == "I16")
+    return [](const std::uint8_t* p) { return static_cast<double>(load<std::int16_t>(p)); };
+  if (dtype == "I8")
+    return [](const std::uint8_t* p) { return static_cast<double>(load<std::int8_t>(p)); };
+  if (dtype == "BOOL") return [](const std::uint8_t* p) { return p[0] != 0 ? 1.0 : 0.0; };
+  return [](const std::uint8_t* p) { return static_cast<double>(p[0]); };  // U8
 }
 
 }  // namespace
@@ -416,9 +427,10 @@ std::vector<T> TorchFile::read_as(const std::string& name) const {
   const std::uint8_t* base = bytes_.data() + storage.offset;
   const std::size_t rank = t.shape.size();
   std::vector<std::int64_t> index(rank, 0);
+  const Load load_element = loader(t.dtype);
   std::int64_t at = t.storage_offset;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    out[i] = static_cast<T>(element(t.dtype, base + static_cast<std::size_t>(at) * elem));
+    out[i] = static_cast<T>(load_element(base + static_cast<std::size_t>(at) * elem));
     for (std::size_t d = rank; d-- > 0;) {
       at += t.strides[d];
       if (++index[d] < t.shape[d]) break;

@@ -47,7 +47,9 @@ class TorchFile {
 
   // Every tensor reachable through dicts (keys joined with '.', e.g.
   // "model.module.model.conv1.weight", "optimizer.state.0.momentum_buffer") and lists/tuples
-  // (by index).
+  // (by index). Keys are named as Python prints them (str, int, True/False, None, float);
+  // entries under other keys, and anything inside sets or opaque objects (a pickled module,
+  // a numpy scalar, a Counter), are not listed. A duplicate name keeps the last entry.
   const std::map<std::string, TorchTensor>& tensors() const { return tensors_; }
   // Every int/float/bool/str/None leaf reached the same way (e.g. "epoch": 89): a flat JSON
   // object name -> value.
