@@ -67,11 +67,10 @@ TorchImportOptions options_of(const nlohmann::json& j) {
 
 // The largest |engine - PyTorch| logit difference and the logits' scale, max(1, max |logit|).
 std::pair<double, double> logit_error(const Checkpoint& ck, const nlohmann::json& j,
-                                      std::int64_t size) {
-  Context& ctx = test::cpu_context();
-  auto net = ck.load_network(Device::cpu());
+                                      std::int64_t size, Context& ctx = test::cpu_context()) {
+  auto net = ck.load_network(ctx.device());
   net->prepare(ctx, 2);
-  net->forward(ctx, fixed_input(size), ForwardOptions{});
+  net->forward(ctx, fixed_input(size).to(ctx.device()), ForwardOptions{});
   const std::vector<float> got = net->logits().to_vector<float>();
   const auto& want = j.at("logits");
   const std::size_t classes = want[0].size();
@@ -144,6 +143,18 @@ TEST_P(GoodFixture, InfersTheSpecAndGivesPyTorchsLogits) {
   } else {
     expect_logits(plain, j, info.spec.image_h);
   }
+}
+
+// The same on the GPU (cuDNN convolutions, TF32 off): within 1e-4 times the logit scale, as
+// cuDNN's algorithms sum in other orders than the CPU reference.
+TEST_P(GoodFixture, GivesPyTorchsLogitsOnTheGpu) {
+  RP_SKIP_WITHOUT_GPU();
+  const std::string name = GetParam();
+  const nlohmann::json j = fixture_json(name);
+  const TorchImportOptions opt = options_of(j);
+  const Checkpoint ck = Checkpoint::open_torch(kDir + name + ".pt", opt);
+  const auto [worst, scale] = logit_error(ck, j, ck.info().spec.image_h, test::gpu_context());
+  EXPECT_LE(worst, 1e-4 * scale) << "largest |engine - PyTorch| logit difference on the GPU";
 }
 
 INSTANTIATE_TEST_SUITE_P(PtModels, GoodFixture,
