@@ -651,3 +651,18 @@ TEST(CliTorch, ExperimentsTakePtFiles) {
 }
 
 }  // namespace
+
+namespace {
+
+// --resume continues robustprior runs only: a .pt in the run's place is refused.
+TEST(CliTorch, ResumeRefusesAPtFile) {
+  rp::test::TempDir dir;
+  const std::string out = dir.file("run");
+  std::filesystem::create_directories(out);
+  std::filesystem::copy_file(kPtModels + "robustness_resnet18_zip.pt", out + "/latest.safetensors");
+  const CliRun r = run(std::string("train ") + kTiny + " --epochs 1 --resume --out " + out);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("is a PyTorch checkpoint"), std::string::npos) << r.output;
+}
+
+}  // namespace
