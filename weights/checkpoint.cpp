@@ -247,6 +247,8 @@ Checkpoint Checkpoint::from_file(SafetensorsFile file) {
   info.seed = static_cast<std::uint64_t>(m.integer("seed"));
   info.threads = c.file_.metadata().count("threads") ? m.integer("threads") : 0;
   info.config = m.json("config");
+  // The network's dtype is its parameters', read off the head ("fc" in torchvision's and
+  // RobustBench's layouts, "linear" in the others).
   const std::string head = c.file_.has("fc.weight") ? "fc.weight" : "linear.weight";
   info.spec.dtype =
       c.file_.has(head) && c.file_.tensor(head).dtype == "F64" ? DType::F64 : DType::F32;

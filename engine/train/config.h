@@ -61,7 +61,9 @@ inline constexpr const char* kTf32Help =
 // f(key, field, help) for every field, in a fixed order.
 template <typename Config, typename F>
 void for_each_field(Config& c, F&& f) {
-  f("arch", c.arch, "architecture: resnet18, resnet34, resnet50, preact_resnet18");
+  f("arch", c.arch,
+    "architecture: resnet18, resnet34, resnet50, preact_resnet18, imagenet_resnet18, "
+    "imagenet_resnet50, wide_resnet28_10 or wide_resnet34_10");
   f("width", c.width, "channel width multiplier (1 = 64..512 channels)");
   f("dataset", c.dataset, "cifar10, synthetic or folder");
   f("data", c.data, "dataset directory (cifar10: the binary batches; folder: train/ and test/)");

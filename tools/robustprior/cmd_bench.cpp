@@ -111,7 +111,9 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--workload", o->bench.workload,
                   "train-step, pgd-train-step, fgsm-rs-step, pgd-eval or invert-iter")
       ->capture_default_str();
-  cmd->add_option("--arch", o->arch, "resnet18, resnet34, resnet50 or preact_resnet18")
+  cmd->add_option("--arch", o->arch,
+                  "resnet18, resnet34, resnet50, preact_resnet18, imagenet_resnet18, "
+                  "imagenet_resnet50, wide_resnet28_10 or wide_resnet34_10")
       ->capture_default_str();
   cmd->add_option("--width", o->width, "channel multiplier")->capture_default_str();
   cmd->add_option("--batch", o->bench.batch, "batch size (0: 10 for invert-iter, else 128)")
