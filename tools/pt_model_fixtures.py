@@ -462,6 +462,9 @@ def make_model_fixtures(out):
     net = RbResNet(RbBasicBlock, [2, 2, 2, 2], wm=1 / 64)
     randomize(net, 3, 32)
     ckpt = robustness_checkpoint(net, 4, 7, CIFAR_MEAN, CIFAR_STD)
+    # Training scripts often save their arguments beside the model: an object the reader keeps
+    # opaque, which must not stop the load.
+    ckpt["args"] = argparse.Namespace(arch="resnet18", eps=0.5, constraint="2")
     sizes["robustness_resnet18_zip"] = write(
         out, "robustness_resnet18_zip", ckpt,
         expected("resnet18", 1 / 64, 10, "cifar10", CIFAR_MEAN, CIFAR_STD, 7, 32,
