@@ -150,7 +150,9 @@ def make_pt(root):
     save(d, "function_zip_dill", {"model": small, "fn": fn, "epoch": 4}, "zip", pickle_module=dill)
 
 
-FIXTURE_SETS = {"pt": make_pt}
+from pt_model_fixtures import make_model_fixtures  # noqa: E402 (model fixtures, pt_models/)
+
+FIXTURE_SETS = {"pt": make_pt, "pt_models": make_model_fixtures}
 
 
 def main(argv=None):

@@ -7,6 +7,7 @@
 #include "engine/core/build_info.h"
 #include "engine/core/error.h"
 #include "models/registry.h"
+#include "weights/torch_import.h"
 
 namespace rp {
 namespace {
@@ -125,6 +126,42 @@ struct MetaReader {
   }
 };
 
+void put_metadata(SafetensorsWriter& w, const NetworkSpec& spec, const CheckpointInfo& info) {
+  const nlohmann::json image = {spec.channels, spec.image_h, spec.image_w};
+  w.set_metadata("format", kFormat);
+  w.set_metadata("robustprior_version", build_info::kVersion);
+  w.set_metadata("arch", spec.arch);
+  w.set_metadata("width", nlohmann::json(spec.width).dump());
+  w.set_metadata("num_classes", std::to_string(spec.num_classes));
+  w.set_metadata("image_shape", image.dump());
+  w.set_metadata("normalization_mean", nlohmann::json(spec.mean).dump());
+  w.set_metadata("normalization_std", nlohmann::json(spec.std).dump());
+  w.set_metadata("dataset", nlohmann::json(info.dataset).dump());
+  w.set_metadata("class_names", nlohmann::json(info.class_names).dump());
+  w.set_metadata("epoch", std::to_string(info.epoch));
+  w.set_metadata("steps", std::to_string(info.steps));
+  w.set_metadata("best_test_acc", nlohmann::json(info.best_test_accuracy).dump());
+  w.set_metadata("seed", std::to_string(info.seed));
+  w.set_metadata("threads", std::to_string(info.threads));
+  w.set_metadata("config", info.config.dump());
+}
+
+SafetensorsWriter imported_writer(const TorchImport& imp) {
+  SafetensorsWriter w;
+  for (const auto& [name, t] : imp.tensors) {
+    w.add(name, "F32", t.shape, t.values.data(), t.values.size() * sizeof(float));
+  }
+  for (const auto& [bn, tracked] : imp.batches_tracked) {
+    w.add(bn + kBatchesTracked, "I64", {}, &tracked, sizeof tracked);
+  }
+  put_metadata(w, imp.info.spec, imp.info);
+  w.set_metadata("imported_from", nlohmann::json({{"file", imp.source},
+                                                  {"format", imp.source_format},
+                                                  {"state_dict", imp.state_dict_prefix}})
+                                      .dump());
+  return w;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Network& net, const Tensor& momentum,
@@ -155,29 +192,33 @@ void save_checkpoint(const std::string& path, const Network& net, const Tensor& 
     w.add(Checkpoint::kMomentum, st_dtype(store.dtype()), dims(momentum.shape()), m.data(),
           m.size());
   }
-  const nlohmann::json image = {spec.channels, spec.image_h, spec.image_w};
-  w.set_metadata("format", kFormat);
-  w.set_metadata("robustprior_version", build_info::kVersion);
-  w.set_metadata("arch", spec.arch);
-  w.set_metadata("width", nlohmann::json(spec.width).dump());
-  w.set_metadata("num_classes", std::to_string(spec.num_classes));
-  w.set_metadata("image_shape", image.dump());
-  w.set_metadata("normalization_mean", nlohmann::json(spec.mean).dump());
-  w.set_metadata("normalization_std", nlohmann::json(spec.std).dump());
-  w.set_metadata("dataset", nlohmann::json(info.dataset).dump());
-  w.set_metadata("class_names", nlohmann::json(info.class_names).dump());
-  w.set_metadata("epoch", std::to_string(info.epoch));
-  w.set_metadata("steps", std::to_string(info.steps));
-  w.set_metadata("best_test_acc", nlohmann::json(info.best_test_accuracy).dump());
-  w.set_metadata("seed", std::to_string(info.seed));
-  w.set_metadata("threads", std::to_string(info.threads));
-  w.set_metadata("config", info.config.dump());
+  put_metadata(w, spec, info);
   w.write(path);
 }
 
+void save_imported_checkpoint(const std::string& path, const TorchImport& imp) {
+  imported_writer(imp).write(path);
+}
+
 Checkpoint Checkpoint::open(const std::string& path) {
+  if (is_torch_file(path)) return open_torch(path, TorchImportOptions{});
+  return from_file(SafetensorsFile::read(path));
+}
+
+Checkpoint Checkpoint::open_torch(const std::string& path, const TorchImportOptions& opt) {
+  return from_import(import_torch(TorchFile::open(path), opt));
+}
+
+Checkpoint Checkpoint::from_import(const TorchImport& imp) {
+  Checkpoint c = from_file(SafetensorsFile::parse(imported_writer(imp).serialize(), imp.source));
+  c.source_format_ = imp.source_format;
+  return c;
+}
+
+Checkpoint Checkpoint::from_file(SafetensorsFile file) {
   Checkpoint c;
-  c.file_ = SafetensorsFile::read(path);
+  c.file_ = std::move(file);
+  const std::string path = c.file_.path();
   const std::string op = "checkpoint " + path;
   const MetaReader m{c.file_.metadata(), op};
   RP_CHECK(c.file_.metadata().count("format") && m.text("format") == kFormat, op,

@@ -6,6 +6,11 @@
 // Loading validates before it touches a network: the format tag, every metadata field, the
 // architecture and class count, every tensor's presence, dtype and shape; unknown tensors are
 // refused (a checkpoint of another architecture). Errors name the file and the field or tensor.
+//
+// A PyTorch checkpoint (torch.save: the robustness library's, torchvision's, RobustBench's, ...)
+// opens the same way: torch_import.h maps it to the engine's names and metadata, and the
+// Checkpoint holds the result as the safetensors image `convert` writes, so both sources load
+// through one path.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +23,9 @@
 #include "weights/safetensors.h"
 
 namespace rp {
+
+struct TorchImport;
+struct TorchImportOptions;
 
 struct CheckpointInfo {
   NetworkSpec spec;  // architecture, width, classes, image shape, normalization
@@ -35,9 +43,20 @@ struct CheckpointInfo {
 void save_checkpoint(const std::string& path, const Network& net, const Tensor& momentum,
                      const CheckpointInfo& info);
 
+// A PyTorch checkpoint's import (torch_import.h) as a robustprior checkpoint, written
+// atomically; its metadata also names the source file, format and state dict.
+void save_imported_checkpoint(const std::string& path, const TorchImport& imp);
+
 class Checkpoint {
  public:
+  // A robustprior checkpoint, or a torch.save file (detected by its first bytes) imported with
+  // the default options.
   static Checkpoint open(const std::string& path);
+  static Checkpoint open_torch(const std::string& path, const TorchImportOptions& opt);
+  static Checkpoint from_import(const TorchImport& imp);
+
+  // "safetensors", or the torch file's serialization ("zip", "legacy").
+  const std::string& source_format() const { return source_format_; }
 
   const CheckpointInfo& info() const { return info_; }
   const std::string& path() const { return file_.path(); }
@@ -52,8 +71,11 @@ class Checkpoint {
   static constexpr const char* kMomentum = "optimizer.momentum";
 
  private:
+  static Checkpoint from_file(SafetensorsFile file);
+
   SafetensorsFile file_;
   CheckpointInfo info_;
+  std::string source_format_ = "safetensors";
 };
 
 }  // namespace rp

@@ -29,7 +29,7 @@ std::size_t safetensors_dtype_size(const std::string& dtype);  // 0: unknown
 class SafetensorsFile {
  public:
   static SafetensorsFile read(const std::string& path);
-  static SafetensorsFile parse(std::string bytes, const std::string& name);  // for tests
+  static SafetensorsFile parse(std::string bytes, const std::string& name);  // from memory
 
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const std::map<std::string, SafetensorsTensor>& tensors() const { return tensors_; }

@@ -517,4 +517,152 @@ TEST(CliDemo, TinyDemoWritesEveryFigureAndTheIndex) {
       << bad.output;
 }
 
+// A CIFAR-10 directory in the binary layout with `records` images per file (labels cycling
+// through the classes, pixels a fixed pattern): what a PyTorch CIFAR model runs on.
+void write_tiny_cifar10(const std::string& dir, int records) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/batches.meta.txt")
+      << "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n";
+  std::string bytes;
+  for (int r = 0; r < records; ++r) {
+    bytes.push_back(static_cast<char>(r % 10));
+    for (int i = 0; i < 3 * 32 * 32; ++i)
+      bytes.push_back(static_cast<char>((i * 37 + r * 11) % 256));
+  }
+  for (const char* f : {"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
+                        "data_batch_5", "test_batch"}) {
+    std::ofstream(dir + "/" + f + ".bin", std::ios::binary) << bytes;
+  }
+}
+
+const std::string kPtModels = std::string(RP_PT_MODEL_FIXTURES) + "/";
+
+// convert, then eval of the converted file and of the .pt itself (the same numbers), inspect of
+// both formats, as text and JSON.
+TEST(CliTorch, ConvertEvalAndInspect) {
+  rp::test::TempDir dir;
+  write_tiny_cifar10(dir.file("cifar"), 8);
+  const std::string pt = kPtModels + "robustness_resnet18_zip.pt";
+  const std::string out = dir.file("r18.safetensors");
+  const CliRun c = run("convert " + pt + " " + out);
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  for (const char* said : {"resnet18", "width 0.015625", "epoch: 7", "the file's normalizer"}) {
+    EXPECT_NE(c.output.find(said), std::string::npos) << said << " not in: " << c.output;
+  }
+  const std::string data = " --dataset cifar10 --data " + dir.file("cifar");
+  const CliRun a = run("eval --checkpoint " + out + data + " --json " + dir.file("a.json"));
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  const CliRun b = run("eval --checkpoint " + pt + data + " --json " + dir.file("b.json"));
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  const nlohmann::json ja = read_json(dir.file("a.json")), jb = read_json(dir.file("b.json"));
+  EXPECT_EQ(ja.at("examples"), 8);
+  EXPECT_EQ(ja.at("clean_loss"), jb.at("clean_loss"));
+  EXPECT_EQ(ja.at("clean_accuracy"), jb.at("clean_accuracy"));
+
+  const CliRun ipt = run("inspect " + pt + " --json");
+  ASSERT_EQ(ipt.exit_code, 0) << ipt.output;
+  const nlohmann::json j = nlohmann::json::parse(ipt.output);
+  EXPECT_EQ(j.at("format"), "zip");
+  EXPECT_EQ(j.at("scalars").at("epoch"), 7);
+  EXPECT_EQ(j.at("inferred").at("arch"), "resnet18");
+  EXPECT_EQ(j.at("inferred").at("state_dict"), "model.module.model.");
+  bool found = false;
+  for (const auto& t : j.at("tensors")) {
+    if (t.at("name") == "model.module.model.conv1.weight") {
+      found = true;
+      EXPECT_EQ(t.at("dtype"), "F32");
+      EXPECT_EQ(t.at("shape"), nlohmann::json({1, 3, 3, 3}));
+    }
+  }
+  EXPECT_TRUE(found);
+  const CliRun ist = run("inspect " + out + " --json");
+  ASSERT_EQ(ist.exit_code, 0) << ist.output;
+  const nlohmann::json k = nlohmann::json::parse(ist.output);
+  EXPECT_EQ(k.at("format"), "safetensors");
+  EXPECT_EQ(k.at("metadata").at("arch"), "resnet18");
+  EXPECT_EQ(k.at("metadata").at("epoch"), 7);
+  EXPECT_EQ(k.at("metadata").at("imported_from").at("format"), "zip");
+  for (const std::string& f : {pt, out}) {
+    const CliRun t = run("inspect " + f);
+    ASSERT_EQ(t.exit_code, 0) << t.output;
+    EXPECT_NE(t.output.find("conv1.weight  F32 [1,3,3,3]"), std::string::npos) << t.output;
+  }
+  // A file the import refuses still inspects, saying why no model was inferred.
+  const CliRun bad = run("inspect " + kPtModels + "bad_extra_key.pt");
+  ASSERT_EQ(bad.exit_code, 0) << bad.output;
+  EXPECT_NE(bad.output.find("no robustprior model"), std::string::npos) << bad.output;
+}
+
+// --arch, --normalization, --dataset and --image-size reach the converted file; bad .pt files
+// and bad options fail with a message and write nothing.
+TEST(CliTorch, ConvertOptionsAndRefusals) {
+  rp::test::TempDir dir;
+  const std::string pt = kPtModels + "fast_preact_resnet18.pt";
+  const std::string out = dir.file("p.safetensors");
+  const CliRun c = run("convert " + pt + " " + out +
+                       " --arch preact_resnet18 --normalization none --dataset mine "
+                       "--image-size 40");
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  const nlohmann::json k = nlohmann::json::parse(run("inspect " + out + " --json").output);
+  EXPECT_EQ(k.at("metadata").at("normalization_std"), nlohmann::json({1.0, 1.0, 1.0}));
+  EXPECT_EQ(k.at("metadata").at("dataset"), "mine");
+  EXPECT_EQ(k.at("metadata").at("image_shape"), nlohmann::json({3, 40, 40}));
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"convert " + kPtModels + "bad_nan_weight.pt", "'layer3.0.conv2.weight' holds a non-finite"},
+      {"convert " + kPtModels + "bad_renamed_key.pt", "lacks 'layer2.1.bn2.weight'"},
+      {"convert " + kPtModels + "bad_attacker_differs.pt", "differs from"},
+      {"convert " + pt, "required"},
+      {"convert " + out, "is not a PyTorch checkpoint"},
+      {"convert " + pt + " --arch resnet50", "does not fit a resnet50"},
+      {"convert " + pt + " --normalization 1,2/3", "--normalization"},
+      {"convert " + pt + " --image-size -4", "--image-size must be > 0"},
+  };
+  for (const auto& [args, message] : bad) {
+    const std::string target = dir.file("never.safetensors");
+    const CliRun r = run(args + (args == "convert " + pt ? "" : " " + target));
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.output.find(message), std::string::npos) << args << "\n" << r.output;
+    EXPECT_FALSE(std::filesystem::exists(target)) << args;
+  }
+  for (const auto& e : std::filesystem::directory_iterator(dir.file(""))) {
+    EXPECT_EQ(e.path().filename().string(), "p.safetensors") << "left behind: " << e.path();
+  }
+  const CliRun ev =
+      run("eval --checkpoint " + kPtModels + "bad_renamed_key.pt --dataset synthetic");
+  EXPECT_NE(ev.exit_code, 0);
+  EXPECT_NE(ev.output.find("bad_renamed_key.pt"), std::string::npos) << ev.output;
+}
+
+// The experiments take .pt files for --robust and --standard.
+TEST(CliTorch, ExperimentsTakePtFiles) {
+  rp::test::TempDir dir;
+  write_tiny_cifar10(dir.file("cifar"), 4);
+  const std::string where = dir.file("invert");
+  const CliRun r = run("invert --count 2 --iterations 2 --quiet --robust " + kPtModels +
+                       "robustness_resnet18_zip.pt --standard " + kPtModels +
+                       "robustness_resnet50_legacy.pt --dataset cifar10 --data " +
+                       dir.file("cifar") + " --out " + where);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json m = read_json(where + "/invert.json");
+  ASSERT_EQ(m.at("models").size(), 2u);
+  EXPECT_EQ(m.at("models")[0].at("info").at("arch"), "resnet18");
+  EXPECT_EQ(m.at("models")[1].at("info").at("arch"), "resnet50");
+}
+
+}  // namespace
+
+namespace {
+
+// --resume continues robustprior runs only: a .pt in the run's place is refused.
+TEST(CliTorch, ResumeRefusesAPtFile) {
+  rp::test::TempDir dir;
+  const std::string out = dir.file("run");
+  std::filesystem::create_directories(out);
+  std::filesystem::copy_file(kPtModels + "robustness_resnet18_zip.pt", out + "/latest.safetensors");
+  const CliRun r = run(std::string("train ") + kTiny + " --epochs 1 --resume --out " + out);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("is a PyTorch checkpoint"), std::string::npos) << r.output;
+}
+
 }  // namespace

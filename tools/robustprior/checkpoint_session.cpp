@@ -10,7 +10,8 @@
 namespace rp::cli {
 
 void SessionOptions::add_to(CLI::App* cmd) {
-  cmd->add_option("--checkpoint", checkpoint, "checkpoint (.safetensors)")
+  cmd->add_option("--checkpoint", checkpoint,
+                  "checkpoint (.safetensors, or a PyTorch .pt imported as `convert` would)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--dataset", dataset, "cifar10, synthetic or folder (default: the checkpoint's)");

@@ -15,6 +15,7 @@
 #include "tools/robustprior/config_flags.h"
 #include "tools/robustprior/training_run.h"
 #include "weights/checkpoint.h"
+#include "weights/torch_import.h"
 
 namespace rp::cli {
 namespace {
@@ -34,6 +35,11 @@ void run_train(const TrainOptions& o, const ConfigFlags& flags) {
   if (o.resume) {
     RP_CHECK(std::filesystem::exists(latest), "train",
              "--resume: no checkpoint at " << latest << " (is --out the run's directory?)");
+    // Resuming needs the run's optimizer state and settings: robustprior checkpoints only.
+    RP_CHECK(!is_torch_file(latest), "train",
+             "--resume: " << latest
+                          << " is a PyTorch checkpoint; resume continues robustprior "
+                             "runs only (convert it and train from scratch instead)");
     resume = Checkpoint::open(latest);
     // The run continues with its own settings; what is given now overrides them, and any
     // change means the result will differ from an uninterrupted run.

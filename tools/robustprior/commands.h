@@ -17,5 +17,7 @@ void add_visualize_command(CLI::App& app);
 void add_manipulate_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_convert_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
 
 }  // namespace rp::cli

@@ -29,9 +29,10 @@ nlohmann::json checkpoint_summary(const Checkpoint& c) {
 
 void ExperimentOptions::add_to(CLI::App* cmd, const std::string& default_out) {
   out = default_out;
-  cmd->add_option("--robust", robust, "the robust model's checkpoint (.safetensors)")
+  cmd->add_option("--robust", robust, "the robust model's checkpoint (.safetensors or PyTorch .pt)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--standard", standard, "the standard model's checkpoint (.safetensors)")
+  cmd->add_option("--standard", standard,
+                  "the standard model's checkpoint (.safetensors or PyTorch .pt)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--dataset", dataset, "cifar10, synthetic or folder (default: the checkpoints')");
   cmd->add_option("--data", data, "dataset directory (default: the checkpoints')");

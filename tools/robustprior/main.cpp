@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   rp::cli::add_manipulate_command(app);
   rp::cli::add_demo_command(app);
   rp::cli::add_bench_command(app);
+  rp::cli::add_convert_command(app);
+  rp::cli::add_inspect_command(app);
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {
