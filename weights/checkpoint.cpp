@@ -1,5 +1,6 @@
 #include "weights/checkpoint.h"
 
+#include <cmath>
 #include <cstring>
 #include <set>
 #include <sstream>
@@ -48,6 +49,20 @@ void check_fits(const SafetensorsFile& f, const std::string& name, const Tensor&
   const Shape shape = Shape::from_range(t.shape.begin(), t.shape.end());
   RP_CHECK(shape == dst.shape(), op,
            "tensor '" << name << "': expected shape " << dst.shape() << ", found " << shape);
+  // A NaN or Inf weight would evaluate to chance accuracy and a null loss: refused by name.
+  const std::int64_t n = shape.numel();
+  for (std::int64_t i = 0; i < n; ++i) {
+    double v = 0;
+    if (t.dtype == "F64") {
+      std::memcpy(&v, f.data(name) + 8 * i, 8);
+    } else {
+      float x = 0;
+      std::memcpy(&x, f.data(name) + 4 * i, 4);
+      v = static_cast<double>(x);
+    }
+    RP_CHECK(std::isfinite(v), op,
+             "tensor '" << name << "' holds a non-finite value (" << v << ") at element " << i);
+  }
 }
 
 // Copies a stored tensor (checked by check_fits) into `dst`, converting F32 <-> F64.
@@ -236,6 +251,22 @@ Checkpoint Checkpoint::from_file(SafetensorsFile file) {
   info.spec.image_w = image[2];
   info.spec.mean = m.list<double>("normalization_mean");
   info.spec.std = m.list<double>("normalization_std");
+  // Bounded before anything is built from them: a file is not trusted to size a network.
+  RP_CHECK(info.spec.width > 0 && info.spec.width <= 64, op,
+           "metadata 'width' must be in (0, 64], found " << info.spec.width);
+  RP_CHECK(info.spec.num_classes >= 1 && info.spec.num_classes <= 100'000, op,
+           "metadata 'num_classes' must be in [1, 100000], found " << info.spec.num_classes);
+  RP_CHECK((info.spec.channels == 1 || info.spec.channels == 3) && info.spec.image_h >= 1 &&
+               info.spec.image_h <= 4096 && info.spec.image_w >= 1 && info.spec.image_w <= 4096,
+           op, "metadata 'image_shape' must be [1 or 3, 1..4096, 1..4096]");
+  RP_CHECK(static_cast<std::int64_t>(info.spec.mean.size()) == info.spec.channels &&
+               static_cast<std::int64_t>(info.spec.std.size()) == info.spec.channels,
+           op, "metadata normalization: one mean and std per channel are needed");
+  for (std::size_t i = 0; i < info.spec.std.size(); ++i) {
+    RP_CHECK(std::isfinite(info.spec.mean[i]) && std::isfinite(info.spec.std[i]) &&
+                 info.spec.std[i] > 0,
+             op, "metadata normalization: mean and std must be finite, std > 0");
+  }
   info.dataset = m.string("dataset");
   info.class_names = m.list<std::string>("class_names");
   RP_CHECK(static_cast<std::int64_t>(info.class_names.size()) == info.spec.num_classes, op,
@@ -256,6 +287,18 @@ Checkpoint Checkpoint::from_file(SafetensorsFile file) {
 }
 
 std::unique_ptr<Network> Checkpoint::load_network(Device device) const {
+  // The head sizes the network's last stage and the stem its first: both must be in the file
+  // before a network of the metadata's size is built (a file of no tensors with a large width
+  // in its metadata would otherwise allocate it first).
+  const std::string op = "checkpoint " + path();
+  const std::string head = file_.has("fc.weight") ? "fc.weight" : "linear.weight";
+  RP_CHECK(file_.has(head) && file_.has("conv1.weight"), op,
+           "lacks the stem (conv1.weight) or the head (linear.weight or fc.weight): not a "
+           "network's weights");
+  const SafetensorsTensor& w = file_.tensor(head);
+  RP_CHECK(w.shape.size() == 2 && w.shape[0] == info_.spec.num_classes, op,
+           "the head " << head << " has shape " << Shape::from_range(w.shape.begin(), w.shape.end())
+                       << ", not (" << info_.spec.num_classes << ", features)");
   std::unique_ptr<Network> net;
   try {
     net = make_network(info_.spec, device, 0);
