@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "engine/core/host_device.h"
+#include "engine/core/philox.h"
 
 namespace rp {
 
@@ -94,6 +95,21 @@ RP_HOST_DEVICE inline bool apgd_halves(double increases, std::int64_t window, do
 template <typename T>
 RP_HOST_DEVICE inline T apgd_momentum_value(T x, T x_prev, T z, T a) {
   return x + a * (z - x) + (T(1) - a) * (x - x_prev);
+}
+
+// Square's random sign: -1 or +1 from Philox element i of `rng`.
+template <typename T>
+RP_HOST_DEVICE inline T square_sign(RngStream rng, std::uint64_t i) {
+  return rng_uniform(rng, i) < 0.5f ? T(-1) : T(1);
+}
+
+// Square's window value: x_best + 2 eps s, projected onto the Linf ball around x0 and [0, 1].
+template <typename T>
+RP_HOST_DEVICE inline T square_vertex_value(T x_best, T x0, T eps, T sign) {
+  const T v = x_best + T(2) * eps * sign;
+  const T lo = x0 - eps, hi = x0 + eps;
+  const T in_ball = v < lo ? lo : (v > hi ? hi : v);
+  return in_ball < T(0) ? T(0) : (in_ball > T(1) ? T(1) : in_ball);
 }
 
 }  // namespace rp

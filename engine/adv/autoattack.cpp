@@ -9,6 +9,7 @@
 
 #include "engine/adv/apgd.h"
 #include "engine/adv/objective.h"
+#include "engine/adv/square.h"
 #include "engine/core/error.h"
 #include "engine/core/rng_streams.h"
 #include "engine/ops/metrics.h"
@@ -76,6 +77,9 @@ class Ensemble {
       if ((a == AttackName::ApgdCe || a == AttackName::ApgdT) && !apgd_) {
         apgd_ = std::make_unique<ApgdAttack>(net, dev, batch);
       }
+      if (a == AttackName::Square && !square_) {
+        square_ = std::make_unique<SquareAttack>(net, dev, batch);
+      }
     }
   }
 
@@ -138,8 +142,19 @@ class Ensemble {
         image_iterations += apgd_->image_iterations();
         return apgd_->adversarial();
       }
+      case AttackName::Square: {
+        // Its draws per batch on their own stream: a run uses far more than one image's worth.
+        const RngStream draw{c_.seed,
+                             rng_stream(RngPurpose::RandomStart,
+                                        (2ull << 40) + (static_cast<std::uint64_t>(index) << 32) +
+                                            static_cast<std::uint64_t>(batch_index)),
+                             0};
+        square_->run(ctx, x, y, SquareParams{c_.norm, c_.eps, c_.square_queries, c_.square_p_init},
+                     draw);
+        image_iterations += m * square_->queries_run();
+        return square_->adversarial();
+      }
       case AttackName::FabT:
-      case AttackName::Square:
         break;
     }
     RP_FAIL("autoattack", attack_name(c_.attacks[index]) << " is not implemented");
@@ -231,6 +246,7 @@ class Ensemble {
   Tensor host_x_, host_y_;          // the compacted batch on the host
   std::unique_ptr<PgdAttack> pgd_;
   std::unique_ptr<ApgdAttack> apgd_;
+  std::unique_ptr<SquareAttack> square_;
 };
 
 }  // namespace
@@ -251,15 +267,19 @@ const char* attack_name(AttackName a) {
   return "?";
 }
 
-std::vector<AttackName> attack_sequence(const std::string& name) {
-  if (name == "autoattack") return {AttackName::ApgdCe, AttackName::ApgdT};
-  for (AttackName a : {AttackName::Pgd, AttackName::ApgdCe, AttackName::ApgdT}) {
+std::vector<AttackName> attack_sequence(const std::string& name, ThreatModel norm) {
+  if (name == "autoattack") {
+    if (norm == ThreatModel::L2) return {AttackName::ApgdCe, AttackName::ApgdT};
+    return {AttackName::ApgdCe, AttackName::ApgdT, AttackName::Square};
+  }
+  for (AttackName a :
+       {AttackName::Pgd, AttackName::ApgdCe, AttackName::ApgdT, AttackName::Square}) {
     if (name == attack_name(a)) return {a};
   }
-  if (name == "fab-t" || name == "square") {
-    RP_FAIL("attack", "'" << name << "' is not implemented yet (pgd, apgd-ce, apgd-t, autoattack)");
+  if (name == "fab-t") {
+    RP_FAIL("attack", "'fab-t' is not implemented yet (pgd, apgd-ce, apgd-t, square, autoattack)");
   }
-  RP_FAIL("attack", "unknown attack '" << name << "' (pgd, apgd-ce, apgd-t, autoattack)");
+  RP_FAIL("attack", "unknown attack '" << name << "' (pgd, apgd-ce, apgd-t, square, autoattack)");
 }
 
 void validate(const EnsembleConfig& c, const NetworkSpec& spec) {
@@ -279,6 +299,9 @@ void validate(const EnsembleConfig& c, const NetworkSpec& spec) {
       AttackParams p = c.pgd;
       p.eps = c.eps;
       validate(p);
+    }
+    if (a == AttackName::Square) {
+      validate(SquareParams{c.norm, c.eps, c.square_queries, c.square_p_init});
     }
     if (a == AttackName::ApgdT) {
       RP_CHECK(spec.num_classes >= 4, "autoattack",

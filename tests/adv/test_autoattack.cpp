@@ -15,6 +15,7 @@
 #include "engine/adv/autoattack.h"
 #include "engine/adv/objective.h"
 #include "engine/adv/pgd.h"
+#include "engine/adv/square.h"
 #include "engine/core/error.h"
 #include "engine/data/dataset.h"
 #include "engine/data/loader.h"
@@ -118,7 +119,8 @@ class AutoAttackTest : public ::testing::Test {
     EnsembleConfig c;
     c.norm = norm;
     c.eps = eps;
-    c.attacks = attack_sequence(attack);
+    c.attacks = attack_sequence(attack, norm);
+    c.square_queries = 300;
     c.apgd_iterations = 20;
     c.targets = 3;
     c.pgd.steps = 20;
@@ -209,7 +211,7 @@ TEST_F(AutoAttackTest, RobustAccuracyFallsWithEpsAndOutcomesAddUp) {
       EXPECT_EQ(r.robust_accuracy, 0.0);
     }
     ASSERT_EQ(r.examples, kImages);
-    ASSERT_EQ(r.attacks.size(), 2u);
+    ASSERT_EQ(r.attacks.size(), 3u);  // apgd-ce, apgd-t, square (Linf)
     std::int64_t broken = 0, robust = 0;
     for (const ExampleOutcome& o : r.outcomes) {
       if (o.broken_by >= 0) {
@@ -221,8 +223,14 @@ TEST_F(AutoAttackTest, RobustAccuracyFallsWithEpsAndOutcomesAddUp) {
         ++robust;
       }
     }
-    EXPECT_EQ(broken, r.attacks[0].broken + r.attacks[1].broken);
-    EXPECT_EQ(r.attacks[1].attacked, r.attacks[0].attacked - r.attacks[0].broken);
+    std::int64_t by_attacks = 0;
+    for (std::size_t a = 0; a < r.attacks.size(); ++a) {
+      by_attacks += r.attacks[a].broken;
+      if (a > 0) {
+        EXPECT_EQ(r.attacks[a].attacked, r.attacks[a - 1].attacked - r.attacks[a - 1].broken);
+      }
+    }
+    EXPECT_EQ(broken, by_attacks);
     EXPECT_DOUBLE_EQ(r.robust_accuracy, static_cast<double>(robust) / kImages);
   }
 }
@@ -237,10 +245,44 @@ TEST_F(AutoAttackTest, ResultsRepeatForTheSameSeed) {
   }
 }
 
+TEST(SquareSchedule, HalvesAtTheReferenceQueries) {
+  EXPECT_EQ(square_p_schedule(0.8, 0, 10000), 0.8);
+  EXPECT_EQ(square_p_schedule(0.8, 10, 10000), 0.8);
+  EXPECT_EQ(square_p_schedule(0.8, 11, 10000), 0.4);
+  EXPECT_EQ(square_p_schedule(0.8, 51, 10000), 0.2);
+  EXPECT_EQ(square_p_schedule(0.8, 4001, 10000), 0.8 / 128);
+  EXPECT_EQ(square_p_schedule(0.8, 9999, 10000), 0.8 / 512);
+  // Rescaled to the budget: query 6 of 5,000 is query 12 of 10,000.
+  EXPECT_EQ(square_p_schedule(0.8, 6, 5000), 0.4);
+}
+
+// Square needs no gradient: it lowers the accuracy through forward passes alone, stays in the
+// ball, and repeats for the same seed.
+TEST_F(AutoAttackTest, SquareBreaksExamplesWithForwardPassesOnly) {
+  Network& net = *model_->net;
+  SquareAttack square(net, Device::cpu(), kImages);
+  const SquareParams p{ThreatModel::Linf, 8.0 / 255, 200, 0.8};
+  square.run(ctx, model_->x, model_->y, p, RngStream{9, 2, 0});
+  const Tensor adv = test::clone(square.adversarial());
+  EXPECT_LE(max_norm(adv, model_->x, ThreatModel::Linf), p.eps + 1e-6);
+  net.forward(ctx, model_->x, ForwardOptions{});
+  Tensor clean = Tensor::empty(Shape{1}), attacked = Tensor::empty(Shape{1});
+  count_correct(ctx, net.logits(), model_->y, clean);
+  net.forward(ctx, adv, ForwardOptions{});
+  count_correct(ctx, net.logits(), model_->y, attacked);
+  EXPECT_LT(attacked.data<float>()[0], clean.data<float>()[0]);
+  EXPECT_GE(square.queries_run(), 101);
+  square.run(ctx, model_->x, model_->y, p, RngStream{9, 2, 0});
+  test::expect_equal_exact(square.adversarial(), adv, "Square repeated with its seed");
+  EXPECT_THROW(square.run(ctx, model_->x, model_->y, SquareParams{ThreatModel::L2, 0.5, 10, 0.8},
+                          RngStream{}),
+               Error);
+}
+
 TEST_F(AutoAttackTest, BadArgumentsAreRefusedBeforeWork) {
-  EXPECT_THROW(attack_sequence("fgsm"), Error);
+  EXPECT_THROW(attack_sequence("fgsm", ThreatModel::Linf), Error);
   EnsembleConfig c;
-  c.attacks = attack_sequence("apgd-t");
+  c.attacks = attack_sequence("apgd-t", ThreatModel::Linf);
   c.targets = 10;  // a 10-class model has 9 other classes
   EXPECT_THROW(validate(c, model_->net->spec()), Error);
   c.targets = 9;

@@ -14,6 +14,7 @@
 #include "engine/ops/apgd.h"
 #include "engine/ops/dlr.h"
 #include "engine/ops/elementwise.h"
+#include "engine/ops/square.h"
 #include "kernels/attack_math.h"
 #include "tests/support/gradcheck.h"
 #include "tests/support/test_support.h"
@@ -282,6 +283,50 @@ TEST(ApgdOps, BadArgumentsAreRefusedBeforeWork) {
   EXPECT_THROW(apgd_update_l2(ctx, g, before, step, 0.75, -1, x, xp), Error);
   EXPECT_THROW(apgd_update_l2(ctx, g, before, step, 0.75, 0.1, x, x), Error);
   test::expect_equal_exact(x, before, "x after refused updates");
+}
+
+// Square's proposals: stripes at +-eps (constant down each column), and a window moved to a
+// vertex of the ball with nothing outside it touched.
+TEST(SquareOps, StripesAndWindowProposals) {
+  Context& ctx = test::cpu_context();
+  const std::int64_t n = 2, c = 3, h = 5, w = 6;
+  const double eps = 0.05;
+  Tensor x0 = test::random_tensor(Shape{n, c, h, w}, DType::F64, 91, 0.1, 0.9);
+  Tensor stripes = test::poisoned(x0.shape(), DType::F64);
+  square_init_linf(ctx, x0, eps, RngStream{1, 2, 3}, stripes);
+  for (std::int64_t plane = 0; plane < n * c; ++plane) {
+    for (std::int64_t q = 0; q < w; ++q) {
+      const double top =
+          test::value_at(stripes, plane * h * w + q) - test::value_at(x0, plane * h * w + q);
+      EXPECT_NEAR(std::abs(top), eps, 1e-15);
+      for (std::int64_t r = 1; r < h; ++r) {
+        const std::int64_t at = plane * h * w + r * w + q;
+        EXPECT_NEAR(test::value_at(stripes, at) - test::value_at(x0, at), top, 1e-15);
+      }
+    }
+  }
+  Tensor out = test::poisoned(x0.shape(), DType::F64);
+  const SquareWindow win{2, 1, 3};
+  square_propose_linf(ctx, x0, stripes, eps, win, RngStream{4, 5, 6}, out);
+  for (std::int64_t plane = 0; plane < n * c; ++plane) {
+    double sign = 0;
+    for (std::int64_t r = 0; r < h; ++r) {
+      for (std::int64_t q = 0; q < w; ++q) {
+        const std::int64_t at = plane * h * w + r * w + q;
+        const bool inside = r >= 1 && r < 3 && q >= 3 && q < 5;
+        if (!inside) {
+          EXPECT_EQ(test::value_at(out, at), test::value_at(stripes, at));
+          continue;
+        }
+        const double d = test::value_at(out, at) - test::value_at(x0, at);
+        EXPECT_NEAR(std::abs(d), eps, 1e-15);
+        if (sign == 0) sign = d > 0 ? 1 : -1;
+        EXPECT_EQ(d > 0 ? 1 : -1, sign) << "one sign per example and channel";
+      }
+    }
+  }
+  EXPECT_THROW(square_propose_linf(ctx, x0, stripes, eps, SquareWindow{3, 3, 0}, RngStream{}, out),
+               Error);  // rows 3..5 of a 5-row image
 }
 
 }  // namespace

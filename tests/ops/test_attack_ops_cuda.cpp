@@ -4,6 +4,7 @@
 // batch sizes and row lengths, outputs poisoned first. Skipped, with the reason, without a GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -12,6 +13,7 @@
 #include "engine/ops/apgd.h"
 #include "engine/ops/dlr.h"
 #include "engine/ops/elementwise.h"
+#include "engine/ops/square.h"
 #include "tests/support/test_support.h"
 
 namespace rp {
@@ -119,6 +121,27 @@ TEST(ApgdCuda, UpdatesTrackingAndCheckpointsMatchTheCpu) {
       }
       expect_same(xg, xc, "apgd_checkpoint x");
       expect_same(gg, gc, "apgd_checkpoint g");
+    }
+  }
+}
+
+TEST(SquareCuda, StripesAndProposalsMatchTheCpu) {
+  RP_SKIP_WITHOUT_GPU();
+  Context& cpu = test::cpu_context();
+  Context& gpu = test::gpu_context();
+  for (DType dt : {DType::F32, DType::F64}) {
+    for (const Shape& shape : {Shape{1, 1, 1, 1}, Shape{3, 3, 8, 8}, Shape{17, 3, 32, 32}}) {
+      Tensor x0 = test::random_tensor(shape, dt, 95, 0, 1);
+      Tensor s = test::poisoned(shape, dt), sg = on_gpu(test::poisoned(shape, dt));
+      square_init_linf(cpu, x0, 8.0 / 255, RngStream{1, 2, 3}, s);
+      square_init_linf(gpu, on_gpu(x0), 8.0 / 255, RngStream{1, 2, 3}, sg);
+      expect_same(sg, s, "square_init_linf");
+      const SquareWindow win{std::max<std::int64_t>(1, shape[2] / 2), 0,
+                             shape[3] - std::max<std::int64_t>(1, shape[2] / 2)};
+      Tensor o = test::poisoned(shape, dt), og = on_gpu(test::poisoned(shape, dt));
+      square_propose_linf(cpu, x0, s, 8.0 / 255, win, RngStream{4, 5, 6}, o);
+      square_propose_linf(gpu, on_gpu(x0), sg, 8.0 / 255, win, RngStream{4, 5, 6}, og);
+      expect_same(og, o, "square_propose_linf");
     }
   }
 }

@@ -31,7 +31,7 @@ struct EvalOptions {
   std::string json;
   // AutoAttack (--attack): empty keeps the PGD evaluation above.
   std::string attack_name, eps_sweep;
-  std::int64_t apgd_iterations = 100, targets = 9;
+  std::int64_t apgd_iterations = 100, targets = 9, square_queries = 5000;
 };
 
 // "0,1/255,2/255" -> the amounts as written and their values.
@@ -73,9 +73,10 @@ void run_ensemble(const EvalOptions& o, const AttackParams& pgd, CheckpointSessi
   EnsembleConfig c;
   c.norm = pgd.norm;
   c.eps = pgd.eps;
-  c.attacks = attack_sequence(o.attack_name);
+  c.attacks = attack_sequence(o.attack_name, pgd.norm);
   c.apgd_iterations = o.apgd_iterations;
   c.targets = o.targets;
+  c.square_queries = o.square_queries;
   c.pgd = pgd;
   c.seed = o.seed;
   const std::vector<std::pair<std::string, double>> sweep =
@@ -129,8 +130,9 @@ void run_ensemble(const EvalOptions& o, const AttackParams& pgd, CheckpointSessi
       {"eps", o.attack.eps},   {"eps_value", c.eps},   {"apgd_iterations", c.apgd_iterations},
       {"targets", c.targets},  {"seed", o.seed}};
   if (o.attack_name == "autoattack") {
-    // AutoAttack's standard sequence also runs FAB-T and Square; not implemented here yet.
-    attack["not_run"] = {"fab-t", "square"};
+    // AutoAttack's standard sequence also runs FAB-T (and Square under L2): not implemented yet.
+    attack["not_run"] =
+        c.norm == ThreatModel::L2 ? nlohmann::json{"fab-t", "square"} : nlohmann::json{"fab-t"};
   }
   if (o.attack_name == "pgd") {
     attack.update({{"steps", pgd.steps},
@@ -175,7 +177,7 @@ void run_eval(const EvalOptions& o) {
   if (o.adv) attack = o.attack.params("eval");
   RP_CHECK(o.adv || (o.attack_name.empty() && o.eps_sweep.empty()), "eval",
            "--attack and --eps-sweep need --adv");
-  if (!o.attack_name.empty()) (void)attack_sequence(o.attack_name);
+  if (!o.attack_name.empty() && attack) (void)attack_sequence(o.attack_name, attack->norm);
   if (!o.eps_sweep.empty()) {
     RP_CHECK(!o.attack_name.empty(), "eval", "--eps-sweep needs --attack");
     (void)parse_eps_list(o.eps_sweep);
@@ -260,13 +262,16 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--adv", o->adv, "Also attack every image (untargeted cross-entropy PGD)");
   o->attack.add_to(cmd);
   cmd->add_option("--seed", o->seed, "seed of the random starts")->capture_default_str();
-  cmd->add_option("--attack", o->attack_name,
-                  "with --adv: pgd, apgd-ce, apgd-t or autoattack (AutoAttack's sequence), each "
-                  "attack only on the images the earlier ones left correct (default: the PGD "
-                  "evaluation)");
+  cmd->add_option(
+      "--attack", o->attack_name,
+      "with --adv: pgd, apgd-ce, apgd-t, square or autoattack (AutoAttack's sequence), each "
+      "attack only on the images the earlier ones left correct (default: the PGD "
+      "evaluation)");
   cmd->add_option("--apgd-iterations", o->apgd_iterations, "APGD iterations per run")
       ->capture_default_str();
   cmd->add_option("--targets", o->targets, "APGD-T's target classes")->capture_default_str();
+  cmd->add_option("--square-queries", o->square_queries, "Square's queries (forward passes)")
+      ->capture_default_str();
   cmd->add_option("--eps-sweep", o->eps_sweep,
                   "with --attack: also a robust-accuracy table at these radii, e.g. "
                   "0,1/255,2/255,4/255,8/255");
