@@ -112,4 +112,33 @@ RP_HOST_DEVICE inline T square_vertex_value(T x_best, T x0, T eps, T sign) {
   return in_ball < T(0) ? T(0) : (in_ball > T(1) ? T(1) : in_ball);
 }
 
+// Square L2's geometry: whether (r, q) lies in a side x side window at (top, left).
+RP_HOST_DEVICE inline bool square_inside(std::int64_t r, std::int64_t q, std::int64_t top,
+                                         std::int64_t left, std::int64_t side) {
+  return r >= top && r < top + side && q >= left && q < left + side;
+}
+
+template <typename T>
+RP_HOST_DEVICE inline double square_eta_at(const T* eta, std::int64_t side, std::int64_t r,
+                                           std::int64_t q, bool transpose) {
+  return static_cast<double>(transpose ? eta[q * side + r] : eta[r * side + q]);
+}
+
+// Square L2's start: the tile (and the position inside it) of (r, q), or -1 outside the grid.
+struct SquareTile {
+  std::int64_t tile = -1, r = 0, q = 0;
+};
+RP_HOST_DEVICE inline SquareTile square_tile_of(std::int64_t r, std::int64_t q, std::int64_t h,
+                                                std::int64_t w, std::int64_t side) {
+  SquareTile t;
+  const std::int64_t start = (h - 5 * side) / 2, rows = h / side, cols = w / side;
+  if (r < start || q < start) return t;
+  const std::int64_t tr = (r - start) / side, tq = (q - start) / side;
+  if (tr >= rows || tq >= cols) return t;
+  t.tile = tr * cols + tq;
+  t.r = (r - start) % side;
+  t.q = (q - start) % side;
+  return t;
+}
+
 }  // namespace rp

@@ -7,10 +7,9 @@
 //   apgd-ce   APGD on the cross-entropy (engine/adv/apgd.h)
 //   apgd-t    APGD on the targeted DLR loss, the `targets` most likely non-true classes of the
 //             clean image in turn (9 for CIFAR-10)
-//   square    Square Attack (engine/adv/square.h), forward passes only (Linf so far)
+//   square    Square Attack (engine/adv/square.h), forward passes only
 //   autoattack  apgd-ce, apgd-t, fab-t, square, as AutoAttack's "standard" version runs them;
-//             FAB-T is not implemented yet and Square's L2 variant neither: the sequence runs
-//             without them (Linf: apgd-ce, apgd-t, square; L2: apgd-ce, apgd-t)
+//             FAB-T is not implemented yet: the sequence runs apgd-ce, apgd-t, square
 //
 // Batches are the loader's; between attacks the host compacts each batch to the examples still
 // standing (a synchronization per attack and batch, outside every attack loop). Every draw is
@@ -31,7 +30,8 @@ namespace rp {
 enum class AttackName { Pgd, ApgdCe, ApgdT, FabT, Square };
 const char* attack_name(AttackName a);  // "pgd", "apgd-ce", "apgd-t", "fab-t", "square"
 // The attacks `name` stands for: one attack, or "autoattack" for the standard sequence (of the
-// attacks implemented for `norm`). Throws rp::Error listing the names on anything else.
+// attacks implemented; the same for both threat models). Throws rp::Error listing the names on
+// anything else.
 std::vector<AttackName> attack_sequence(const std::string& name, ThreatModel norm);
 
 struct EnsembleConfig {

@@ -1,10 +1,15 @@
-// Square Attack (Andriushchenko, Croce, Flammarion & Hein, ECCV 2020), the Linf variant, as
+// Square Attack (Andriushchenko, Croce, Flammarion & Hein, ECCV 2020), Linf and L2, as
 // fra31/auto-attack's square.py runs it: forward passes only, so it also breaks models whose
-// gradients are masked. It starts from vertical stripes at +-eps; each query moves one square
-// window - the same position for the whole batch, side sqrt(p h w) with p from p_init on the
-// reference's schedule (halved at 10, 50, 200, 500, 1000, 2000, 4000, 6000 and 8000 of 10,000
-// queries, rescaled to the budget) - to a random vertex of the ball per example and channel,
-// and keeps the proposal where it lowers the margin z_y - max_{j != y} z_j.
+// gradients are masked. Each query changes one square window - the same position for the whole
+// batch, side sqrt(p h w) with p from p_init on the reference's schedule (halved at 10, 50,
+// 200, 500, 1000, 2000, 4000, 6000 and 8000 of 10,000 queries, rescaled to the budget) - and
+// keeps the proposal where it lowers the margin z_y - max_{j != y} z_j.
+//   Linf: starts from vertical stripes at +-eps; a query moves the window to a random vertex of
+//         the ball per example and channel.
+//   L2:   starts from a grid of eta patterns (square.py's centre-weighted squares) rescaled to
+//         norm eps; a query (side odd, >= 3) puts a fresh signed eta pattern into window 1 on
+//         top of its normalized content, moves the mass of window 2 into it, and rescales the
+//         whole perturbation to norm eps (kernels/cpu/square.h).
 //
 // Each query is one forward pass in eval mode, a margin and a keep-better; the window is drawn
 // on the host from Philox, the signs on the device. Every 100 queries the host reads the
@@ -28,7 +33,7 @@ struct SquareParams {
   std::int64_t queries = 5000;
   double p_init = 0.8;
 };
-// Throws rp::Error naming the field (the L2 variant is not implemented yet).
+// Throws rp::Error naming the field.
 void validate(const SquareParams& p);
 // The fraction of the image the window covers at query `it` of `queries` (the reference's
 // schedule, rescaled to 10,000 queries).
@@ -50,6 +55,7 @@ class SquareAttack {
   Network& net_;
   std::int64_t max_batch_;
   Tensor best_, proposal_, best_margin_, margin_;
+  Tensor eta_;  // the L2 variant's eta patterns
   Tensor best_view_, margin_view_;
   std::int64_t queries_run_ = 0;
 };

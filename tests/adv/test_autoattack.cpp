@@ -274,7 +274,14 @@ TEST_F(AutoAttackTest, SquareBreaksExamplesWithForwardPassesOnly) {
   EXPECT_GE(square.queries_run(), 101);
   square.run(ctx, model_->x, model_->y, p, RngStream{9, 2, 0});
   test::expect_equal_exact(square.adversarial(), adv, "Square repeated with its seed");
-  EXPECT_THROW(square.run(ctx, model_->x, model_->y, SquareParams{ThreatModel::L2, 0.5, 10, 0.8},
+  // The L2 variant likewise, within its ball.
+  const SquareParams l2{ThreatModel::L2, 1.0, 200, 0.8};
+  square.run(ctx, model_->x, model_->y, l2, RngStream{9, 3, 0});
+  EXPECT_LE(max_norm(square.adversarial(), model_->x, ThreatModel::L2), l2.eps + 1e-6);
+  net.forward(ctx, square.adversarial(), ForwardOptions{});
+  count_correct(ctx, net.logits(), model_->y, attacked);
+  EXPECT_LT(attacked.data<float>()[0], clean.data<float>()[0]);
+  EXPECT_THROW(square.run(ctx, model_->x, model_->y, SquareParams{ThreatModel::L2, 0.5, 0, 0.8},
                           RngStream{}),
                Error);
 }

@@ -329,5 +329,79 @@ TEST(SquareOps, StripesAndWindowProposals) {
                Error);  // rows 3..5 of a 5-row image
 }
 
+// eta(side): unit norm, positive top half and negative bottom half, symmetric left to right,
+// largest at the centre column of each half.
+TEST(SquareOps, EtaPatterns) {
+  for (std::int64_t side : {1, 3, 4, 7}) {
+    const std::vector<double> e = square_eta(side);
+    ASSERT_EQ(static_cast<std::int64_t>(e.size()), side * side);
+    double sq = 0;
+    for (double v : e) sq += v * v;
+    EXPECT_NEAR(sq, 1.0, 1e-12) << side;
+    for (std::int64_t r = 0; r < side; ++r) {
+      for (std::int64_t q = 0; q < side; ++q) {
+        const double v = e[static_cast<std::size_t>(r * side + q)];
+        EXPECT_TRUE(r < side / 2 ? v > 0 : v < 0) << side << " at " << r << "," << q;
+        if (side % 2 == 1) {
+          EXPECT_NEAR(v, e[static_cast<std::size_t>(r * side + side - 1 - q)], 1e-15);
+          EXPECT_LE(std::abs(v), std::abs(e[static_cast<std::size_t>(r * side + side / 2)]));
+        }
+      }
+    }
+  }
+}
+
+// The L2 start and queries: the perturbation's norm is eps (no clipping here); a query leaves
+// everything outside its windows at the old perturbation times one common factor and empties
+// window 2.
+TEST(SquareOps, L2StartAndQueryKeepTheNormAtEps) {
+  Context& ctx = test::cpu_context();
+  const std::int64_t n = 2, c = 3, h = 10, w = 10;
+  const double eps = 0.3;
+  Tensor x0 = test::random_tensor(Shape{n, c, h, w}, DType::F64, 92, 0.3, 0.7);
+  const auto norm_of = [&](const Tensor& x, std::int64_t i) {
+    double sq = 0;
+    for (std::int64_t j = i * c * h * w; j < (i + 1) * c * h * w; ++j) {
+      sq += std::pow(test::value_at(x, j) - test::value_at(x0, j), 2);
+    }
+    return std::sqrt(sq);
+  };
+  const std::vector<double> e2 = square_eta(2), e3 = square_eta(3);
+  Tensor start = test::poisoned(x0.shape(), DType::F64);
+  square_init_l2(ctx, x0, eps, Tensor::from_vector(e2, Shape{4}), RngStream{1, 2, 3}, start);
+  for (std::int64_t i = 0; i < n; ++i) EXPECT_NEAR(norm_of(start, i), eps, 1e-12);
+  Tensor out = test::poisoned(x0.shape(), DType::F64);
+  SquareL2Window win;
+  win.side = 3;
+  win.top = 1;
+  win.left = 1;
+  win.top2 = 6;
+  win.left2 = 5;
+  square_propose_l2(ctx, x0, start, eps, win, Tensor::from_vector(e3, Shape{9}), RngStream{4, 5, 6},
+                    out);
+  for (std::int64_t i = 0; i < n; ++i) {
+    EXPECT_NEAR(norm_of(out, i), eps, 1e-12);
+    double factor = 0;
+    for (std::int64_t ch = 0; ch < c; ++ch) {
+      for (std::int64_t r = 0; r < h; ++r) {
+        for (std::int64_t q = 0; q < w; ++q) {
+          const std::int64_t at = ((i * c + ch) * h + r) * w + q;
+          const double before = test::value_at(start, at) - test::value_at(x0, at);
+          const double after = test::value_at(out, at) - test::value_at(x0, at);
+          if (r >= 6 && r < 9 && q >= 5 && q < 8) {
+            EXPECT_NEAR(after, 0.0, 1e-15);
+          } else if (!(r >= 1 && r < 4 && q >= 1 && q < 4) && std::abs(before) > 1e-9) {
+            if (factor == 0) factor = after / before;
+            EXPECT_NEAR(after / before, factor, 1e-9);
+          }
+        }
+      }
+    }
+  }
+  EXPECT_THROW(square_propose_l2(ctx, x0, start, eps, win, Tensor::from_vector(e2, Shape{4}),
+                                 RngStream{}, out),
+               Error);  // eta of the wrong side
+}
+
 }  // namespace
 }  // namespace rp

@@ -142,6 +142,25 @@ TEST(SquareCuda, StripesAndProposalsMatchTheCpu) {
       square_propose_linf(cpu, x0, s, 8.0 / 255, win, RngStream{4, 5, 6}, o);
       square_propose_linf(gpu, on_gpu(x0), sg, 8.0 / 255, win, RngStream{4, 5, 6}, og);
       expect_same(og, o, "square_propose_linf");
+      if (shape[2] < 5) continue;
+      const std::int64_t side = shape[2] / 2 + 1;
+      const std::vector<double> e0 = square_eta(shape[2] / 5), e1 = square_eta(side);
+      Tensor eta0 =
+          test::to_dtype(Tensor::from_vector(e0, Shape{static_cast<std::int64_t>(e0.size())}), dt);
+      Tensor eta1 = test::to_dtype(Tensor::from_vector(e1, Shape{side * side}), dt);
+      square_init_l2(cpu, x0, 0.5, eta0, RngStream{1, 2, 3}, s);
+      square_init_l2(gpu, on_gpu(x0), 0.5, on_gpu(eta0), RngStream{1, 2, 3}, sg);
+      test::expect_close(sg.to(Device::cpu()), s, 1e-6, 1e-6, "square_init_l2");
+      SquareL2Window w2;
+      w2.side = side;
+      w2.top = 1;
+      w2.left = 0;
+      w2.top2 = shape[2] - side;
+      w2.left2 = shape[3] - side;
+      w2.transpose = true;
+      square_propose_l2(cpu, x0, s, 0.5, w2, eta1, RngStream{4, 5, 6}, o);
+      square_propose_l2(gpu, on_gpu(x0), sg, 0.5, w2, on_gpu(eta1), RngStream{4, 5, 6}, og);
+      test::expect_close(og.to(Device::cpu()), o, 1e-6, 1e-6, "square_propose_l2");
     }
   }
 }

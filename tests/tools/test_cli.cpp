@@ -562,7 +562,7 @@ TEST(CliAttack, EvalAutoAttackAndEpsSweep) {
       {"--attack apgd-ce --apgd-iterations 0", "iterations must be >= 1"},
       {"--attack autoattack --eps-sweep 1/255,-1", "--eps-sweep: eps must be >= 0"},
       {"--eps-sweep 1/255", "--eps-sweep needs --attack"},
-      {"--attack square --constraint 2 --eps 0.5", "the L2 variant is not implemented yet"},
+      {"--attack square --square-queries 0", "queries must be >= 1"},
       {"--attack fab-t", "'fab-t' is not implemented yet"},
   };
   for (const auto& [args, expected] : bad) {
