@@ -5,6 +5,7 @@
 
 #include "engine/core/error.h"
 #include "engine/ops/cross_entropy.h"
+#include "engine/ops/dlr.h"
 #include "engine/ops/metrics.h"
 #include "engine/ops/objectives.h"
 
@@ -96,6 +97,43 @@ void CoordinateObjective::values(Context& ctx, const Tensor& out, const Tensor& 
 void CoordinateObjective::gradient(Context& ctx, const Tensor& out, const Tensor& upstream,
                                    const Tensor& grad) {
   coordinate_backward(ctx, out, coordinates_, hinge_, upstream, grad, GradMode::Assign);
+}
+
+DlrObjective::DlrObjective(Tensor labels, Tensor targets)
+    : labels_(std::move(labels)), targets_(std::move(targets)) {
+  RP_CHECK(labels_.defined(), name(), "needs the true labels");
+}
+
+void DlrObjective::check(const Network& net, std::int64_t n) const {
+  const std::int64_t k = net.spec().num_classes, needed = targets_.defined() ? 4 : 3;
+  RP_CHECK(k >= needed, name(),
+           "needs a model with at least " << needed << " classes, found " << k);
+  for (const auto& [what, t] :
+       {std::pair<const char*, const Tensor*>{"labels", &labels_}, {"targets", &targets_}}) {
+    if (!t->defined()) continue;
+    RP_CHECK(t->dtype() == DType::I32 && t->shape() == Shape{n}, name(),
+             "expected " << n << " i32 " << what << ", found " << t->str());
+    if (!t->device().is_cpu()) continue;
+    const std::int32_t* c = t->data<std::int32_t>();
+    for (std::int64_t i = 0; i < n; ++i) {
+      RP_CHECK(c[i] >= 0 && c[i] < k, name(),
+               "class " << c[i] << " of example " << i << " (" << what
+                        << ") is outside the model's " << k << " classes");
+    }
+  }
+}
+
+void DlrObjective::values(Context& ctx, const Tensor& out, const Tensor& values) {
+  dlr_forward(ctx, out, labels_, targets_, values);
+}
+
+void DlrObjective::gradient(Context& ctx, const Tensor& out, const Tensor& upstream,
+                            const Tensor& grad) {
+  dlr_backward(ctx, out, labels_, targets_, upstream, grad, GradMode::Assign);
+}
+
+void DlrObjective::score(Context& ctx, const Tensor& out, const Tensor&, const Tensor& scores) {
+  correct_flags(ctx, out, labels_, scores);
 }
 
 }  // namespace rp

@@ -7,6 +7,8 @@
 //   RepresentationDistance  ||R(x) - r|| / ||r||, minimized (inversion, interpolation)
 //   CoordinateObjective     R(x)_k, maximized (feature visualization), or with a hinge
 //                           min(R(x)_k - tau, 0), maximized (feature addition)
+//   DlrObjective            AutoAttack's DLR loss, untargeted or towards target classes,
+//                           maximized (APGD-DLR, APGD-T)
 // Objectives that read R(x) run the network with fake-ReLU on its last ReLU, as the paper's
 // notebooks do, so a coordinate that is off still gets a gradient.
 #pragma once
@@ -93,6 +95,26 @@ class CoordinateObjective final : public Objective {
  private:
   Tensor coordinates_;
   std::optional<double> hinge_;
+};
+
+class DlrObjective final : public Objective {
+ public:
+  // labels (n) i32: the true classes; targets (n) i32, or undefined for the untargeted loss.
+  DlrObjective(Tensor labels, Tensor targets);
+  std::string name() const override { return targets_.defined() ? "targeted DLR" : "DLR"; }
+  bool reads_representation() const override { return false; }
+  bool maximize() const override { return true; }
+  // Also refuses a model with fewer classes than the loss reads (3, or 4 when targeted).
+  void check(const Network& net, std::int64_t n) const override;
+  void values(Context& ctx, const Tensor& out, const Tensor& values) override;
+  void gradient(Context& ctx, const Tensor& out, const Tensor& upstream,
+                const Tensor& grad) override;
+  // Success is misclassification (targeted or not, as AutoAttack counts it): minimized.
+  bool maximize_score() const override { return false; }
+  void score(Context& ctx, const Tensor& out, const Tensor& values, const Tensor& scores) override;
+
+ private:
+  Tensor labels_, targets_;
 };
 
 }  // namespace rp

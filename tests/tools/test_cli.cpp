@@ -666,3 +666,57 @@ TEST(CliTorch, ResumeRefusesAPtFile) {
 }
 
 }  // namespace
+
+// eval --adv --attack: AutoAttack's sequence with per-attack and per-example results, an eps
+// sweep that never rises, and bad attack settings refused before any work.
+TEST(CliAttack, EvalAutoAttackAndEpsSweep) {
+  rp::test::TempDir dir;
+  const std::string out = dir.file("run");
+  ASSERT_EQ(run(std::string("train ") + kTiny + " --epochs 1 --out " + out).exit_code, 0);
+  const std::string ck = out + "/latest.safetensors";
+  const std::string common = "eval --checkpoint " + ck + " --adv --subset 12 --batch-size 6 ";
+  const CliRun e =
+      run(common +
+          "--attack autoattack --eps 4/255 --apgd-iterations 3 --targets 2 --square-queries 20 "
+          "--eps-sweep 0,16/255 --json " +
+          dir.file("aa.json"));
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  std::ifstream ej(dir.file("aa.json"));
+  const nlohmann::json j = nlohmann::json::parse(ej);
+  EXPECT_EQ(j.at("examples"), 12);
+  ASSERT_EQ(j.at("attacks").size(), 3u);
+  EXPECT_EQ(j.at("attacks")[0].at("name"), "apgd-ce");
+  EXPECT_EQ(j.at("attacks")[1].at("name"), "apgd-t");
+  EXPECT_EQ(j.at("attacks")[2].at("name"), "square");
+  const double clean = j.at("clean_accuracy"), robust = j.at("robust_accuracy");
+  EXPECT_LE(robust, clean);
+  EXPECT_EQ(j.at("attacks")[2].at("robust_accuracy").get<double>(), robust);
+  ASSERT_EQ(j.at("outcomes").size(), 12u);
+  int standing = 0;
+  for (const nlohmann::json& o : j.at("outcomes")) {
+    if (o.at("clean_correct").get<bool>() && o.at("broken_by").is_null()) ++standing;
+    if (!o.at("broken_by").is_null()) {
+      EXPECT_LE(o.at("norm").get<double>(), 4.0 / 255 + 1e-6);
+    }
+  }
+  EXPECT_DOUBLE_EQ(robust, standing / 12.0);
+  ASSERT_EQ(j.at("eps_sweep").size(), 2u);
+  EXPECT_EQ(j.at("eps_sweep")[0].at("robust_accuracy").get<double>(), clean);
+  EXPECT_LE(j.at("eps_sweep")[1].at("robust_accuracy").get<double>(), robust);
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"--attack fgsm", "unknown attack 'fgsm'"},
+      {"--attack apgd-t --targets 10", "target classes must lie in [1, 9]"},
+      {"--attack apgd-ce --apgd-iterations 0", "iterations must be >= 1"},
+      {"--attack autoattack --eps-sweep 1/255,-1", "--eps-sweep: eps must be >= 0"},
+      {"--eps-sweep 1/255", "--eps-sweep needs --attack"},
+      {"--attack square --square-queries 0", "queries must be >= 1"},
+      {"--attack fab-t", "'fab-t' is not implemented yet"},
+  };
+  for (const auto& [args, expected] : bad) {
+    const CliRun r = run(common + args + " --json " + dir.file("bad.json"));
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_NE(r.output.find(expected), std::string::npos) << args << " printed:\n" << r.output;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("bad.json"))) << args;
+  }
+}
