@@ -8,6 +8,7 @@
 
 #include "engine/core/device.h"
 #include "engine/core/error.h"
+#include "engine/data/load.h"
 
 namespace rp {
 namespace {
@@ -87,8 +88,8 @@ TrainConfig load_config_file(const std::string& path, TrainConfig base) {
 void validate(const TrainConfig& c) {
   const char* op = "config";
   RP_CHECK(c.width > 0 && c.width <= 64, op, "'width' must be in (0, 64], found " << c.width);
-  RP_CHECK(c.dataset == "cifar10" || c.dataset == "synthetic" || c.dataset == "folder", op,
-           "'dataset' must be cifar10, synthetic or folder, found '" << c.dataset << "'");
+  RP_CHECK(is_dataset_kind(c.dataset), op,
+           "'dataset' must be " << kDatasetKinds << ", found '" << c.dataset << "'");
   RP_CHECK(c.dataset == "synthetic" || !c.data.empty(), op,
            "'data' (the dataset directory) is required for dataset " << c.dataset);
   RP_CHECK(c.synthetic_train >= 1 && c.synthetic_test >= 1, op,

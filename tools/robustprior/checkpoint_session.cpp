@@ -4,6 +4,7 @@
 
 #include "engine/core/amount.h"
 #include "engine/core/error.h"
+#include "engine/data/load.h"
 #include "engine/train/setup.h"
 
 namespace rp::cli {
@@ -12,7 +13,8 @@ void SessionOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--checkpoint", checkpoint, "checkpoint (.safetensors)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--dataset", dataset, "cifar10, synthetic or folder (default: the checkpoint's)");
+  cmd->add_option("--dataset", dataset,
+                  std::string(kDatasetKinds) + " (default: the checkpoint's)");
   cmd->add_option("--data", data, "dataset directory (default: the checkpoint's)");
   cmd->add_option("--split", split, "test or train")
       ->check(CLI::IsMember({"test", "train"}))
@@ -41,6 +43,7 @@ CheckpointSession open_session(const SessionOptions& o, const std::string& comma
   s.ctx = make_context(cfg);
   DatasetRequest request = dataset_request(cfg);
   request.train = o.split == "train";
+  request.decode_train = request.train;  // the ImageNet kinds: evaluated as the test split
   DatasetSplits data = load_dataset(request);
   s.split = o.split == "train" ? std::move(data.train) : std::move(data.test);
   check_dataset_fits(info.spec, s.split, command);

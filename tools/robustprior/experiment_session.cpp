@@ -33,7 +33,8 @@ void ExperimentOptions::add_to(CLI::App* cmd, const std::string& default_out) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--standard", standard, "the standard model's checkpoint (.safetensors)")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--dataset", dataset, "cifar10, synthetic or folder (default: the checkpoints')");
+  cmd->add_option("--dataset", dataset,
+                  std::string(kDatasetKinds) + " (default: the checkpoints')");
   cmd->add_option("--data", data, "dataset directory (default: the checkpoints')");
   cmd->add_option("--split", split, "the images come from: test or train")
       ->check(CLI::IsMember({"test", "train"}))
@@ -75,6 +76,7 @@ std::unique_ptr<ExperimentSession> open_experiment(const ExperimentOptions& o,
   s->ctx = make_context(cfg);
   DatasetRequest request = dataset_request(cfg);
   request.train = o.split == "train";
+  request.decode_train = request.train;  // the ImageNet kinds: evaluated as the test split
   DatasetSplits splits = load_dataset(request);
   s->data = o.split == "train" ? std::move(splits.train) : std::move(splits.test);
   for (std::size_t m = 0; m < roles.size(); ++m) {
