@@ -76,14 +76,14 @@ ImageFileList list_image_files(const std::string& root, const std::string& name)
         files.push_back(entry.path().string());
       }
     }
-    RP_CHECK(!files.empty(), "imagenet",
-             dir.string() << " holds no image files (.JPEG, .jpg or .png)");
     std::sort(files.begin(), files.end());
     for (std::string& f : files) {
       list.paths.push_back(std::move(f));
       list.labels.push_back(static_cast<std::int32_t>(c));
     }
   }
+  RP_CHECK(list.size() > 0, "imagenet",
+           root << " holds no image files (.JPEG, .jpg or .png) in its class folders");
   return list;
 }
 

@@ -37,7 +37,8 @@ inline const std::array<const char*, 9> kRestrictedImagenetClasses = {
     "dog", "cat", "frog", "turtle", "bird", "primate", "fish", "crab", "insect"};
 
 // root/<class>/<image files>, classes sorted, files sorted within a class; throws naming the
-// folder when it has no class folders or a class holds no image files.
+// folder when it has no class folders or no image files at all (an empty class folder is
+// allowed: it keeps its place, and so the positions of the classes after it).
 ImageFileList list_image_files(const std::string& root, const std::string& name);
 
 // The RestrictedImageNet label of ImageNet class `index` (its position among the 1000 sorted
