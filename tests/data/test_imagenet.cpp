@@ -308,6 +308,31 @@ TEST(FileBatchLoader, LoadScalesToTheUnitIntervalWithOrWithoutPrefetch) {
   EXPECT_THROW(with.load(ctx, 0, small, y1), Error);
 }
 
+// On a GPU context the host-decoded batch is copied and scaled on the device: the same values.
+TEST(FileBatchLoader, GpuBatchesEqualTheCpuOnes) {
+  RP_SKIP_WITHOUT_GPU();
+  test::TempDir dir;
+  const ImageFileList files = small_training_files(dir);
+  FileLoaderOptions opt;
+  opt.batch_size = 4;
+  opt.size = 24;
+  FileBatchLoader cpu(files, opt, 9), gpu(files, opt, 9);
+  Context& gctx = test::gpu_context();
+  const Tensor gx = Tensor::empty(Shape{4, 3, 24, 24}, DType::F32, gctx.device());
+  const Tensor gy = Tensor::empty(Shape{4}, DType::I32, gctx.device());
+  const Tensor x = test::poisoned(Shape{4, 3, 24, 24}, DType::F32);
+  const Tensor y = Tensor::empty(Shape{4}, DType::I32);
+  cpu.start_epoch(1);
+  gpu.start_epoch(1);
+  for (std::int64_t b = 0; b < cpu.batches(); ++b) {
+    const std::int64_t n = cpu.load(test::cpu_context(), b, x, y);
+    ASSERT_EQ(gpu.load(gctx, b, gx, gy), n);
+    gctx.synchronize();
+    EXPECT_EQ(gx.slice(0, n).to_vector<float>(), x.slice(0, n).to_vector<float>());
+    EXPECT_EQ(gy.slice(0, n).to_vector<std::int32_t>(), y.slice(0, n).to_vector<std::int32_t>());
+  }
+}
+
 TEST(FileBatchLoader, WithoutAugmentationIsTheEvaluationTransform) {
   test::TempDir dir;
   const ImageFileList files = small_training_files(dir);

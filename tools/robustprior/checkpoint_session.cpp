@@ -19,7 +19,9 @@ void SessionOptions::add_to(CLI::App* cmd) {
   cmd->add_option("--split", split, "test or train")
       ->check(CLI::IsMember({"test", "train"}))
       ->capture_default_str();
-  cmd->add_option("--subset", subset, "only the first N images (0: all)")->capture_default_str();
+  cmd->add_option("--subset", subset,
+                  "only N images (0: all; the first N, class-balanced for the imagenet kinds)")
+      ->capture_default_str();
   cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--threads", threads, "CPU threads (0: all)")->capture_default_str();
   cmd->add_flag("--tf32", tf32, kTf32Help);
