@@ -28,6 +28,18 @@ if(NOT STB_FOUND)
                       "(${RP_APT_HINT} libstb-dev)")
 endif()
 
+# Image reading: PNG through libpng, JPEG through libjpeg-turbo (both ship pkg-config files).
+pkg_check_modules(RP_PNG QUIET IMPORTED_TARGET libpng)
+if(NOT RP_PNG_FOUND)
+  message(FATAL_ERROR "robustprior needs libpng, from the Debian package 'libpng-dev' "
+                      "(${RP_APT_HINT} libpng-dev)")
+endif()
+pkg_check_modules(RP_JPEG QUIET IMPORTED_TARGET libjpeg)
+if(NOT RP_JPEG_FOUND)
+  message(FATAL_ERROR "robustprior needs libjpeg-turbo, from the Debian package "
+                      "'libjpeg62-turbo-dev' (${RP_APT_HINT} libjpeg62-turbo-dev)")
+endif()
+
 find_package(OpenMP QUIET COMPONENTS CXX)
 if(NOT OpenMP_CXX_FOUND)
   message(FATAL_ERROR "robustprior needs OpenMP for the multithreaded CPU reference "

@@ -15,6 +15,7 @@ enum class RngPurpose : std::uint64_t {
   Synthetic = 4,    // index: dataset split (0 train, 1 test)
   RandomStart = 5,  // index: attack call
   Experiment = 6,   // index: experiment seed images
+  ResizedCrop = 7,  // index: epoch (ImageNet's RandomResizedCrop and flip, file_loader.h)
 };
 
 inline std::uint64_t rng_stream(RngPurpose purpose, std::uint64_t index) {

@@ -13,7 +13,7 @@
 namespace rp {
 
 struct Dataset {
-  std::string name;    // cifar10, synthetic, folder
+  std::string name;    // cifar10, synthetic, folder, imagenet, restricted_imagenet
   std::string source;  // where it came from: a directory, or the generator's seed
   std::vector<std::string> classes;
   std::int64_t channels = 3, height = 32, width = 32;
@@ -26,8 +26,23 @@ struct Dataset {
   void validate() const;
 };
 
+// Image files with their labels: a split decoded on demand (ImageNet's training split, far too
+// large for one array, is decoded and augmented batch by batch: file_loader.h).
+struct ImageFileList {
+  std::string name;    // imagenet, restricted_imagenet
+  std::string source;  // the split's directory
+  std::vector<std::string> classes;
+  std::vector<std::string> paths;
+  std::vector<std::int32_t> labels;  // (size), in [0, classes)
+
+  std::int64_t size() const { return static_cast<std::int64_t>(paths.size()); }
+};
+
 struct DatasetSplits {
   Dataset train, test;
+  // ImageNet kinds: the training split as files; `train` then holds its name, classes and
+  // image shape, and no images.
+  ImageFileList train_files = {};
 };
 
 // Per-channel mean and standard deviation of the images in [0, 1] (for input normalization).

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/core/context.h"
+#include "engine/data/batch_source.h"
 #include "engine/data/dataset.h"
 #include "engine/ops/batch.h"
 
@@ -24,18 +25,19 @@ struct LoaderOptions {
   bool flip = true;
 };
 
-class BatchLoader {
+class BatchLoader final : public BatchSource {
  public:
   BatchLoader(DeviceDataset data, LoaderOptions opt, std::uint64_t seed);
 
-  std::int64_t size() const { return data_.size(); }
-  std::int64_t batches() const;
-  std::int64_t batch_size() const { return opt_.batch_size; }
+  std::int64_t size() const override { return data_.size(); }
+  std::int64_t batches() const override;
+  std::int64_t batch_size() const override { return opt_.batch_size; }
 
-  void start_epoch(std::int64_t epoch);
+  void start_epoch(std::int64_t epoch) override;
   // Batch b of the current epoch into the first rows of images (>= batch, C, H, W) and labels;
   // returns the number of examples.
-  std::int64_t load(Context& ctx, std::int64_t b, const Tensor& images, const Tensor& labels);
+  std::int64_t load(Context& ctx, std::int64_t b, const Tensor& images,
+                    const Tensor& labels) override;
 
  private:
   DeviceDataset data_;

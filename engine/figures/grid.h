@@ -30,6 +30,11 @@ struct Figure {
   std::vector<std::string> notes;
 };
 
+// Labels, captions, margins and gaps are drawn this many times their base size: 1 for cells
+// under 224 pixels (CIFAR's 32-pixel images at scale 3), growing with the cells up to 4, so
+// that text stays legible next to ImageNet's 224-pixel images.
+std::int64_t figure_text_scale(std::int64_t cell_width, std::int64_t cell_height);
+
 Canvas render_figure(const Figure& f);
 
 }  // namespace rp

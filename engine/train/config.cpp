@@ -11,6 +11,7 @@
 #include "engine/core/error.h"
 #include "engine/core/files.h"
 #include "engine/core/json_text.h"
+#include "engine/data/load.h"
 
 namespace rp {
 namespace {
@@ -90,8 +91,8 @@ void validate(const TrainConfig& c) {
   constexpr std::int64_t kMaxEpochs = 100'000, kMaxBatch = 65'536, kMaxSteps = 100'000;
   constexpr std::int64_t kMaxCount = 100'000'000;
   RP_CHECK(c.width > 0 && c.width <= 64, op, "'width' must be in (0, 64], found " << c.width);
-  RP_CHECK(c.dataset == "cifar10" || c.dataset == "synthetic" || c.dataset == "folder", op,
-           "'dataset' must be cifar10, synthetic or folder, found '" << c.dataset << "'");
+  RP_CHECK(is_dataset_kind(c.dataset), op,
+           "'dataset' must be " << kDatasetKinds << ", found '" << c.dataset << "'");
   RP_CHECK(c.dataset == "synthetic" || !c.data.empty(), op,
            "'data' (the dataset directory) is required for dataset " << c.dataset);
   RP_CHECK(c.synthetic_train >= 1 && c.synthetic_test >= 1 && c.synthetic_train <= kMaxCount &&

@@ -18,8 +18,8 @@ namespace rp {
 struct TrainConfig {
   std::string arch = "resnet18";
   double width = 1.0;
-  std::string dataset = "synthetic";  // cifar10, synthetic, folder
-  std::string data;                   // directory (cifar10, folder)
+  std::string dataset = "synthetic";  // cifar10, synthetic, folder, imagenet, restricted_imagenet
+  std::string data;                   // directory (all but synthetic)
   std::int64_t synthetic_train = 5000;
   std::int64_t synthetic_test = 1000;
   std::uint64_t synthetic_seed = 0;  // the dataset's own seed, fixed across runs
@@ -65,13 +65,17 @@ void for_each_field(Config& c, F&& f) {
     "architecture: resnet18, resnet34, resnet50, preact_resnet18, imagenet_resnet18, "
     "imagenet_resnet50, wide_resnet28_10 or wide_resnet34_10");
   f("width", c.width, "channel width multiplier (1 = 64..512 channels)");
-  f("dataset", c.dataset, "cifar10, synthetic or folder");
-  f("data", c.data, "dataset directory (cifar10: the binary batches; folder: train/ and test/)");
+  f("dataset", c.dataset, "cifar10, synthetic, folder, imagenet or restricted_imagenet");
+  f("data", c.data,
+    "dataset directory (cifar10: the binary batches; folder: train/ and test/; imagenet, "
+    "restricted_imagenet: train/<wnid>/ and val/<wnid>/)");
   f("synthetic-train", c.synthetic_train, "synthetic dataset: training images");
   f("synthetic-test", c.synthetic_test, "synthetic dataset: test images");
   f("synthetic-seed", c.synthetic_seed, "synthetic dataset: its generator's seed");
-  f("train-subset", c.train_subset, "use only the first N training images (0: all)");
-  f("test-subset", c.test_subset, "use only the first N test images (0: all)");
+  f("train-subset", c.train_subset,
+    "use only the first N training images (0: all; the imagenet kinds: N class-balanced)");
+  f("test-subset", c.test_subset,
+    "use only the first N test images (0: all; the imagenet kinds: N class-balanced)");
   f("epochs", c.epochs, "epochs to train");
   f("batch-size", c.batch_size, "training batch size");
   f("eval-batch-size", c.eval_batch_size, "evaluation batch size (0: the training batch size)");
@@ -82,7 +86,9 @@ void for_each_field(Config& c, F&& f) {
   f("schedule", c.schedule, "learning-rate schedule: step, onecycle, cosine");
   f("lr-step", c.lr_step, "step schedule: epochs between decays");
   f("lr-gamma", c.lr_gamma, "step schedule: decay factor");
-  f("augment", c.augment, "random crop (padding 4) and horizontal flip");
+  f("augment", c.augment,
+    "random crop (padding 4) and horizontal flip; the imagenet kinds: RandomResizedCrop(224) "
+    "and flip");
   f("adv", c.adv, "adversarial training: none, pgd or fgsm-rs");
   f("constraint", c.constraint, "threat model of the training attack: 2 or inf");
   f("eps", c.eps, "radius of the threat model, e.g. 0.5 or 8/255");

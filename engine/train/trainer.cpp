@@ -48,14 +48,23 @@ nlohmann::json EpochMetrics::to_json() const {
 
 Trainer::Trainer(Context& ctx, Network& net, const TrainConfig& cfg, DeviceDataset train,
                  DeviceDataset test)
+    : Trainer(ctx, net, cfg,
+              std::make_unique<BatchLoader>(
+                  std::move(train), LoaderOptions{cfg.batch_size, true, cfg.augment, 4, true},
+                  cfg.seed),
+              std::move(test)) {}
+
+Trainer::Trainer(Context& ctx, Network& net, const TrainConfig& cfg,
+                 std::unique_ptr<BatchSource> train, DeviceDataset test)
     : ctx_(ctx),
       net_(net),
       cfg_(cfg),
       schedule_{cfg.schedule, cfg.lr, cfg.epochs, cfg.lr_step, cfg.lr_gamma},
-      train_loader_(std::move(train), LoaderOptions{cfg.batch_size, true, cfg.augment, 4, true},
-                    cfg.seed),
+      train_loader_(std::move(train)),
       test_loader_(test, LoaderOptions{eval_batch(cfg), false, false, 4, true}, cfg.seed) {
   validate(cfg_);
+  RP_CHECK(train_loader_ != nullptr && train_loader_->batch_size() == cfg.batch_size, "Trainer",
+           "the training batches must come in the configured batch size " << cfg.batch_size);
   const NetworkSpec& s = net.spec();
   const Device dev = ctx.device();
   net_.prepare(ctx, std::max(cfg.batch_size, eval_batch(cfg)));
@@ -64,7 +73,7 @@ Trainer::Trainer(Context& ctx, Network& net, const TrainConfig& cfg, DeviceDatas
   step_ = std::make_unique<TrainStep>(net_, dev, cfg.batch_size);
   x_ = Tensor::empty(Shape{b, s.channels, s.image_h, s.image_w}, s.dtype, dev);
   y_ = Tensor::empty(Shape{b}, DType::I32, dev);
-  step_stats_ = Tensor::empty(Shape{train_loader_.batches(), 2}, s.dtype, dev);
+  step_stats_ = Tensor::empty(Shape{train_loader_->batches(), 2}, s.dtype, dev);
   if (cfg_.adv != "none") {
     train_attack_ = training_attack(cfg_);
     eval_attack_ = robust_eval_attack(cfg_);
@@ -77,7 +86,7 @@ Trainer::Trainer(Context& ctx, Network& net, const TrainConfig& cfg, DeviceDatas
 std::optional<EpochMetrics> Trainer::train_epoch(std::int64_t epoch, bool progress,
                                                  const StopRequest& stop) {
   const auto start = std::chrono::steady_clock::now();
-  const std::int64_t batches = train_loader_.batches();
+  const std::int64_t batches = train_loader_->batches();
   const std::int64_t first = state_.epoch_steps_done;
   RP_CHECK(first >= 0 && first < batches, "train",
            "the run stopped at step " << first << " of epoch " << epoch + 1 << ", which has "
@@ -111,12 +120,12 @@ std::optional<EpochMetrics> Trainer::train_epoch(std::int64_t epoch, bool progre
     acc = correct / static_cast<double>(seen);
   };
 
-  train_loader_.start_epoch(epoch);
+  train_loader_->start_epoch(epoch);
   for (std::int64_t i = first; i < batches; ++i) {
     std::int64_t n = 0;
     {
       const ProfileScope phase(ctx_, ProfileKind::Phase, "data");
-      n = train_loader_.load(ctx_, i, x_, y_);
+      n = train_loader_->load(ctx_, i, x_, y_);
     }
     sizes.push_back(n);
     images += n;

@@ -1,6 +1,6 @@
-// The training loop: SGD with a learning-rate schedule over a BatchLoader, clean evaluation
-// after every epoch, a progress line, and a hook after each epoch (checkpoints and the metrics
-// log live in the layers above).
+// The training loop: SGD with a learning-rate schedule over a BatchSource (loader.h,
+// file_loader.h), clean evaluation after every epoch, a progress line, and a hook after each epoch
+// (checkpoints and the metrics log live in the layers above).
 //
 // Each step: gather the batch on the device, (adversarial training) replace it by the attack's
 // examples - found with BN in eval mode - forward in train mode, mean cross-entropy, backward
@@ -23,6 +23,7 @@
 
 #include "engine/adv/pgd.h"
 #include "engine/core/context.h"
+#include "engine/data/batch_source.h"
 #include "engine/data/loader.h"
 #include "engine/nn/network.h"
 #include "engine/train/config.h"
@@ -56,6 +57,10 @@ class Trainer {
  public:
   Trainer(Context& ctx, Network& net, const TrainConfig& cfg, DeviceDataset train,
           DeviceDataset test);
+  // Training batches from any source (file_loader.h for the ImageNet kinds); the source's
+  // batch size must be cfg.batch_size.
+  Trainer(Context& ctx, Network& net, const TrainConfig& cfg, std::unique_ptr<BatchSource> train,
+          DeviceDataset test);
 
   TrainState& state() { return state_; }
   // The mean loss of every step of the last epoch (a host copy; reads the device).
@@ -64,7 +69,7 @@ class Trainer {
   const LrSchedule& schedule() const { return schedule_; }
   BatchLoader& test_loader() { return test_loader_; }
 
-  std::int64_t batches_per_epoch() const { return train_loader_.batches(); }
+  std::int64_t batches_per_epoch() const { return train_loader_->batches(); }
 
   using EpochHook = std::function<void(EpochMetrics& metrics, bool best)>;
   // Asked after every step; true stops the run there (state() then says where).
@@ -82,7 +87,8 @@ class Trainer {
   Network& net_;
   TrainConfig cfg_;
   LrSchedule schedule_;
-  BatchLoader train_loader_, test_loader_;
+  std::unique_ptr<BatchSource> train_loader_;
+  BatchLoader test_loader_;
   TrainState state_;
   Tensor momentum_;
   std::unique_ptr<TrainStep> step_;  // after the config is validated

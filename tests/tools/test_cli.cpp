@@ -55,7 +55,8 @@ nlohmann::json read_json(const std::string& path) {
 
 // A manifest's figure decodes as a PNG of the size it states, and every raw image as a PNG of
 // the data's size.
-void expect_outputs_decode(const std::string& dir, const nlohmann::json& manifest) {
+void expect_outputs_decode(const std::string& dir, const nlohmann::json& manifest,
+                           std::int64_t size = 32) {
   const nlohmann::json& files = manifest.at("files");
   const rp::Image fig = rp::load_png(dir + "/" + files.at("figure").get<std::string>());
   EXPECT_EQ(fig.width, files.at("figure_size")[0].get<std::int64_t>());
@@ -63,8 +64,8 @@ void expect_outputs_decode(const std::string& dir, const nlohmann::json& manifes
   ASSERT_FALSE(files.at("images").empty());
   for (const auto& f : files.at("images")) {
     const rp::Image img = rp::load_png(dir + "/" + f.get<std::string>());
-    EXPECT_EQ(img.width, 32);
-    EXPECT_EQ(img.height, 32);
+    EXPECT_EQ(img.width, size);
+    EXPECT_EQ(img.height, size);
   }
 }
 
@@ -196,7 +197,7 @@ TEST(CliTrain, BadInputFailsBeforeAnyWork) {
       {"train --epochs 0 --out " + dir.file("a"), "'epochs' must be >= 1"},
       {"train --dataset cifar10 --data /no/such/dir --out " + dir.file("b"), "/no/such/dir"},
       {"train --dataset mnist --out " + dir.file("c"),
-       "'dataset' must be cifar10, synthetic or folder"},
+       "'dataset' must be cifar10, synthetic, folder, imagenet or restricted_imagenet"},
       {"train --arch resnet19 --quiet --synthetic-train 10 --synthetic-test 10 --out " +
            dir.file("d"),
        "unknown architecture 'resnet19'"},
@@ -360,6 +361,58 @@ TEST(CliExperiments, EachCommandWritesFigureImagesAndManifest) {
   EXPECT_EQ(man.at("parameters").at("tau"), 1);
   EXPECT_EQ(man.at("parameters").at("attack").at("use_best"), true);
   EXPECT_EQ(man.at("feature_sources").size(), 5u);
+}
+
+// An ImageNet-layout folder of PNGs of mixed sizes: trained on at 224x224 (RandomResizedCrop
+// from the files), evaluated (Resize + CenterCrop), attacked and inverted with its figures.
+TEST(CliImagenet, TrainEvalAttackAndInvertAt224) {
+  rp::test::TempDir dir;
+  const std::string data = dir.file("imagenet");
+  int k = 0;
+  for (const char* split : {"train", "val"}) {
+    for (const char* wnid : {"n01440764", "n01443537", "n01484850"}) {
+      const std::string cls = data + "/" + split + "/" + wnid;
+      std::filesystem::create_directories(cls);
+      for (int i = 0; i < (split == std::string("train") ? 2 : 1); ++i, ++k) {
+        rp::Image img;
+        img.width = 50 + 21 * (k % 3);
+        img.height = 40 + 13 * (k % 4);
+        img.channels = 3;
+        for (std::int64_t p = 0; p < img.width * img.height * 3; ++p) {
+          img.pixels.push_back(static_cast<std::uint8_t>((p * 7 + k * 40) % 256));
+        }
+        rp::save_png(cls + "/" + std::to_string(i) + ".png", img);
+      }
+    }
+  }
+  const std::string out = dir.file("run");
+  const CliRun train = run("train --dataset imagenet --data " + data +
+                           " --width 0.0625 --epochs 1 --batch-size 6 --threads 2 "
+                           "--robust-eval-subset 0 --quiet --out " +
+                           out);
+  ASSERT_EQ(train.exit_code, 0) << train.output;
+  EXPECT_NE(train.output.find("imagenet: 6 training and 3 test images, 3 classes, 224x224"),
+            std::string::npos)
+      << train.output;
+  const std::string ck = out + "/latest.safetensors";
+  const CliRun eval = run("eval --threads 2 --checkpoint " + ck);
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_NE(eval.output.find("on imagenet test (3 images)"), std::string::npos) << eval.output;
+  const CliRun attack = run("attack --threads 2 --checkpoint " + ck +
+                            " --count 2 --attack-steps 1 --scale 1 --out " + dir.file("a.png"));
+  ASSERT_EQ(attack.exit_code, 0) << attack.output;
+  EXPECT_GT(rp::load_png(dir.file("a.png")).width, 2 * 224);
+  const std::string where = dir.file("invert");
+  const CliRun inv = run("invert --threads 2 --robust " + ck +
+                         " --count 2 --iterations 2 --scale 1 --quiet --out " + where);
+  ASSERT_EQ(inv.exit_code, 0) << inv.output;
+  const nlohmann::json m = read_json(where + "/invert.json");
+  expect_outputs_decode(where, m, 224);
+  // RestrictedImageNet needs ImageNet's 1000 classes.
+  const CliRun restricted =
+      run("eval --threads 2 --checkpoint " + ck + " --dataset restricted_imagenet");
+  EXPECT_NE(restricted.exit_code, 0);
+  EXPECT_NE(restricted.output.find("has 3 class folders"), std::string::npos) << restricted.output;
 }
 
 // Bad arguments: a clear error, a non-zero exit, and nothing written.

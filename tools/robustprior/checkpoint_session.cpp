@@ -5,6 +5,7 @@
 #include "engine/core/amount.h"
 #include "engine/core/context.h"
 #include "engine/core/error.h"
+#include "engine/data/load.h"
 #include "engine/train/setup.h"
 
 namespace rp::cli {
@@ -14,12 +15,15 @@ void SessionOptions::add_to(CLI::App* cmd) {
                   "checkpoint (.safetensors, or a PyTorch .pt imported as `convert` would)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--dataset", dataset, "cifar10, synthetic or folder (default: the checkpoint's)");
+  cmd->add_option("--dataset", dataset,
+                  std::string(kDatasetKinds) + " (default: the checkpoint's)");
   cmd->add_option("--data", data, "dataset directory (default: the checkpoint's)");
   cmd->add_option("--split", split, "test or train")
       ->check(CLI::IsMember({"test", "train"}))
       ->capture_default_str();
-  cmd->add_option("--subset", subset, "only the first N images (0: all)")->capture_default_str();
+  cmd->add_option("--subset", subset,
+                  "only N images (0: all; the first N, class-balanced for the imagenet kinds)")
+      ->capture_default_str();
   cmd->add_option("--device", device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--threads", threads, "CPU threads (0: all)")->capture_default_str();
   cmd->add_flag("--tf32", tf32, kTf32Help);
@@ -46,6 +50,7 @@ CheckpointSession open_session(const SessionOptions& o, const std::string& comma
   s.ctx = make_context(cfg);
   DatasetRequest request = dataset_request(cfg);
   request.train = o.split == "train";
+  request.decode_train = request.train;  // the ImageNet kinds: evaluated as the test split
   DatasetSplits data = load_dataset(request);
   s.split = o.split == "train" ? std::move(data.train) : std::move(data.test);
   check_dataset_fits(info.spec, s.split, command);

@@ -8,7 +8,9 @@
 
 #include "engine/core/error.h"
 #include "engine/core/files.h"
+#include "engine/data/file_loader.h"
 #include "engine/data/load.h"
+#include "engine/data/loader.h"
 #include "engine/nn/network.h"
 #include "engine/train/metrics_log.h"
 #include "engine/train/setup.h"
@@ -48,8 +50,20 @@ TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpo
   const DatasetSplits data = load_dataset(dataset_request(cfg));
   const NetworkSpec spec = network_spec(cfg, data.train);
   const std::unique_ptr<Network> net = make_network(spec, ctx->device(), cfg.seed);
-  Trainer trainer(*ctx, *net, cfg, to_device(data.train, ctx->device()),
-                  to_device(data.test, ctx->device()));
+  // The ImageNet kinds train from files, decoded and augmented per batch on the host.
+  std::unique_ptr<BatchSource> train_batches;
+  if (data.train_files.size() > 0) {
+    FileLoaderOptions fo;
+    fo.batch_size = cfg.batch_size;
+    fo.augment = cfg.augment;
+    fo.size = spec.image_h;
+    train_batches = std::make_unique<FileBatchLoader>(data.train_files, fo, cfg.seed);
+  } else {
+    train_batches = std::make_unique<BatchLoader>(
+        to_device(data.train, ctx->device()),
+        LoaderOptions{cfg.batch_size, true, cfg.augment, 4, true}, cfg.seed);
+  }
+  Trainer trainer(*ctx, *net, cfg, std::move(train_batches), to_device(data.test, ctx->device()));
   if (resume) {
     check_dataset_fits(spec, data.test, "train --resume");
     resume->load_into(*net);
@@ -94,7 +108,9 @@ TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpo
     std::filesystem::remove(metrics);  // a fresh run starts its own log
   }
   std::printf("%s: %lld training and %lld test images, %zu classes, %lldx%lld\n",
-              data.train.name.c_str(), static_cast<long long>(data.train.size()),
+              data.train.name.c_str(),
+              static_cast<long long>(data.train_files.size() > 0 ? data.train_files.size()
+                                                                 : data.train.size()),
               static_cast<long long>(data.test.size()), data.train.classes.size(),
               static_cast<long long>(spec.image_h), static_cast<long long>(spec.image_w));
   std::printf(
