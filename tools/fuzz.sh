@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Fuzzes a checkpoint-reader harness with libFuzzer, ASan and UBSan:
-#   tools/fuzz.sh fuzz_pickle|fuzz_zip SECONDS [extra libFuzzer flags]
+# Fuzzes a parser's harness with libFuzzer, ASan and UBSan:
+#   tools/fuzz.sh HARNESS SECONDS [extra libFuzzer flags]
+# HARNESS: fuzz_pickle, fuzz_zip (PyTorch checkpoints), fuzz_safetensors (checkpoints),
+# fuzz_config (configs and amounts), fuzz_image (PNG, JPEG), fuzz_cifar (CIFAR-10).
 # Configures a clang build in build/fuzz (ROBUSTPRIOR_FUZZ=ON, CUDA off), builds the harness,
 # and runs it for SECONDS over a copy of its committed corpus (build/fuzz/corpus/<harness>;
 # new inputs stay there, the committed corpus is left alone). Crashes land in
 # build/fuzz/artifacts/. Prints executions and coverage; exits non-zero on a finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: tools/fuzz.sh fuzz_pickle|fuzz_zip SECONDS}
-seconds=${2:?usage: tools/fuzz.sh fuzz_pickle|fuzz_zip SECONDS}
+usage="usage: tools/fuzz.sh fuzz_pickle|fuzz_zip|fuzz_safetensors|fuzz_config|fuzz_image|fuzz_cifar SECONDS"
+target=${1:?$usage}
+seconds=${2:?$usage}
 shift 2
 case "$target" in
-  fuzz_pickle | fuzz_zip) ;;
-  *) echo "unknown harness '$target' (fuzz_pickle or fuzz_zip)" >&2; exit 2 ;;
+  fuzz_pickle | fuzz_zip | fuzz_safetensors | fuzz_config | fuzz_image | fuzz_cifar) ;;
+  *) echo "unknown harness '$target'; $usage" >&2; exit 2 ;;
 esac
 cc=${CC:-clang-14}
 cxx=${CXX:-clang++-14}
