@@ -263,9 +263,9 @@ Checkpoint Checkpoint::from_file(SafetensorsFile file) {
                static_cast<std::int64_t>(info.spec.std.size()) == info.spec.channels,
            op, "metadata normalization: one mean and std per channel are needed");
   for (std::size_t i = 0; i < info.spec.std.size(); ++i) {
-    RP_CHECK(std::isfinite(info.spec.mean[i]) && std::isfinite(info.spec.std[i]) &&
-                 info.spec.std[i] > 0,
-             op, "metadata normalization: mean and std must be finite, std > 0");
+    RP_CHECK(
+        std::isfinite(info.spec.mean[i]) && std::isfinite(info.spec.std[i]) && info.spec.std[i] > 0,
+        op, "metadata normalization: mean and std must be finite, std > 0");
   }
   info.dataset = m.string("dataset");
   info.class_names = m.list<std::string>("class_names");
