@@ -17,6 +17,9 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kMinNorm = 1e-8;  // fab_base.py's floor on ||d1||, ||d2|| before alpha
+// fab_projections.py's L2 projection leaves coordinates with |w| <= 1e-8 in place (the Linf
+// one only those with w = 0).
+constexpr double kL2MinWeight = 1e-8;
 
 i64 example_grain(i64 d) {
   return std::max<i64>(1, 32768 / std::max<i64>(1, d));
@@ -49,6 +52,9 @@ void project_row(i64 d, const T* p, const T* w, double b, T* out,
   }
   const double sign = c > 0 ? 1.0 : -1.0, target = std::abs(c);
   // Along u = sign w, coordinate j can move by room_j before it meets a face of the box.
+  const auto ignored = [](double u) {
+    return N == Norm::L2 ? std::abs(u) <= kL2MinWeight : u == 0;
+  };
   const auto room = [&](i64 j, double u) {
     return u > 0 ? 1.0 - static_cast<double>(p[j]) : static_cast<double>(p[j]);
   };
@@ -56,7 +62,7 @@ void project_row(i64 d, const T* p, const T* w, double b, T* out,
   double slope = 0;
   for (i64 j = 0; j < d; ++j) {
     const double u = sign * static_cast<double>(w[j]);
-    if (u == 0) continue;
+    if (ignored(u)) continue;
     const double r = std::max(room(j, u), 0.0);
     // L2: u_j d_j = u_j^2 mu until mu = r / |u_j|. Linf: u_j d_j = |u_j| t until t = r.
     if (N == Norm::L2) {
@@ -79,7 +85,7 @@ void project_row(i64 d, const T* p, const T* w, double b, T* out,
   }
   for (i64 j = 0; j < d; ++j) {
     const double u = sign * static_cast<double>(w[j]);
-    if (u == 0) {
+    if (ignored(u)) {
       out[j] = T(0);
       continue;
     }

@@ -12,6 +12,7 @@
 //     the distance to the face of the box u_j points to), mu or t the smallest value that
 //     reaches u.d = |c|. Where the hyperplane misses the box, d is the box's corner furthest
 //     along u (mu, t = infinity), the point of the box closest to the hyperplane's side.
+//     Coordinates with w_j = 0 (L2: |w_j| <= 1e-8, as the reference) stay in place.
 //   fab_step_linf/_l2  the FAB step at x_i with g_i = grad f_i: the hyperplane
 //                      {z : g.(z - x) + f = 0}, d1 = proj(x), d2 = proj(x0), a1 = max(||d1||,
 //                      1e-8), a2 likewise, alpha = min(a1 / (a1 + a2), alpha_max),
