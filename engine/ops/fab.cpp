@@ -2,11 +2,14 @@
 
 #include <limits>
 #include <utility>
-#include <vector>
 
 #include "engine/core/error.h"
+#include "engine/ops/backend.h"
 #include "engine/ops/op_args.h"
 #include "kernels/cpu/fab.h"
+#if RP_CUDA_KERNELS
+#include "kernels/cuda/fab.h"
+#endif
 
 namespace rp {
 namespace {
@@ -17,35 +20,6 @@ constexpr double kMax = std::numeric_limits<double>::max();
 cpu::PerturbShape shape_of(const Tensor& x) {
   return {x.size(0), x.shape().inner_numel()};
 }
-
-// The CPU reference's view of an op's tensors: themselves on a CPU context, host copies on a
-// CUDA one (downloaded on the context's stream, which waits for the work queued before), with
-// the written ones uploaded by upload() once the reference has run.
-class OnHost {
- public:
-  explicit OnHost(Context& ctx) : ctx_(ctx), cuda_(ctx.device().is_cuda()) {}
-  Tensor in(const Tensor& t) {
-    if (!cuda_) return t;
-    Tensor h = Tensor::empty(t.shape(), t.dtype());
-    ctx_.copy(h, t);
-    return h;
-  }
-  Tensor out(const Tensor& t) {
-    Tensor h = in(t);
-    if (cuda_) written_.emplace_back(t, h);
-    return h;
-  }
-  // A row buffer only the reference uses: a host one of the same shape on a CUDA context.
-  Tensor scratch(const Tensor& t) const { return cuda_ ? Tensor::empty(t.shape(), t.dtype()) : t; }
-  void upload() {
-    for (const auto& [device, host] : written_) ctx_.copy(device, host);
-  }
-
- private:
-  Context& ctx_;
-  bool cuda_;
-  std::vector<std::pair<Tensor, Tensor>> written_;
-};
 
 void check_rows(detail::OpArgs& a, const char* x_name, const Tensor& x,
                 std::initializer_list<std::pair<const char*, const Tensor*>> like_x,
@@ -61,19 +35,16 @@ void project(const char* op, Context& ctx, const Tensor& p, const Tensor& w, con
   detail::OpArgs a(op, ctx);
   check_rows(a, "p", p, {{"w", &w}, {"d", &d}}, {{"b", &b}});
   a.distinct("d", d, {{"p", &p}, {"w", &w}, {"b", &b}}).cpu_or_cuda_backend();
-  OnHost h(ctx);
-  const Tensor hp = h.in(p), hw = h.in(w), hb = h.in(b), hd = h.out(d);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (L2) {
-      cpu::fab_project_l2<T>(shape_of(p), hp.data<T>(), hw.data<T>(), hb.data<T>(), hd.data<T>(),
-                             ctx.threads());
+      RP_ON_DEVICE(ctx, fab_project_l2<T>, shape_of(p), p.data<T>(), w.data<T>(), b.data<T>(),
+                   d.data<T>());
     } else {
-      cpu::fab_project_linf<T>(shape_of(p), hp.data<T>(), hw.data<T>(), hb.data<T>(), hd.data<T>(),
-                               ctx.threads());
+      RP_ON_DEVICE(ctx, fab_project_linf<T>, shape_of(p), p.data<T>(), w.data<T>(), b.data<T>(),
+                   d.data<T>());
     }
   });
-  h.upload();
 }
 
 template <bool L2>
@@ -85,17 +56,16 @@ void step(const char* op, Context& ctx, const Tensor& x0, const Tensor& g, const
   a.distinct("d1", d1, {{"x0", &x0}, {"g", &g}, {"f", &f}, {"d2", &d2}});
   a.distinct("d2", d2, {{"x0", &x0}, {"g", &g}, {"f", &f}});
   a.scalar("eta", eta, 1.0, kMax).scalar("alpha_max", alpha_max, 0.0, 1.0).cpu_or_cuda_backend();
-  OnHost h(ctx);
-  const Tensor hx0 = h.in(x0), hg = h.in(g), hf = h.in(f), hx = h.out(x);
-  // The scratch rows stay on the host: nothing reads them afterwards.
-  const Tensor hd1 = h.scratch(d1), hd2 = h.scratch(d2);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    auto fn = L2 ? cpu::fab_step_l2<T> : cpu::fab_step_linf<T>;
-    fn(shape_of(x), hx0.data<T>(), hg.data<T>(), hf.data<T>(), eta, alpha_max, hx.data<T>(),
-       hd1.data<T>(), hd2.data<T>(), ctx.threads());
+    if constexpr (L2) {
+      RP_ON_DEVICE(ctx, fab_step_l2<T>, shape_of(x), x0.data<T>(), g.data<T>(), f.data<T>(), eta,
+                   alpha_max, x.data<T>(), d1.data<T>(), d2.data<T>());
+    } else {
+      RP_ON_DEVICE(ctx, fab_step_linf<T>, shape_of(x), x0.data<T>(), g.data<T>(), f.data<T>(), eta,
+                   alpha_max, x.data<T>(), d1.data<T>(), d2.data<T>());
+    }
   });
-  h.upload();
 }
 
 template <bool L2>
@@ -109,16 +79,16 @@ void track(const char* op, Context& ctx, const Tensor& x0, const Tensor& correct
   a.distinct("best", best, {{"x0", &x0}, {"correct", &correct}, {"best_norm", &best_norm}});
   a.distinct("best_norm", best_norm, {{"x0", &x0}, {"correct", &correct}});
   a.scalar("beta", beta, 0.0, 1.0).cpu_or_cuda_backend();
-  OnHost h(ctx);
-  const Tensor hx0 = h.in(x0), hc = h.in(correct), hx = h.out(x), hb = h.out(best),
-               hn = h.out(best_norm);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    auto fn = L2 ? cpu::fab_track_l2<T> : cpu::fab_track_linf<T>;
-    fn(shape_of(x), hx0.data<T>(), hc.data<T>(), beta, hx.data<T>(), hb.data<T>(), hn.data<T>(),
-       ctx.threads());
+    if constexpr (L2) {
+      RP_ON_DEVICE(ctx, fab_track_l2<T>, shape_of(x), x0.data<T>(), correct.data<T>(), beta,
+                   x.data<T>(), best.data<T>(), best_norm.data<T>());
+    } else {
+      RP_ON_DEVICE(ctx, fab_track_linf<T>, shape_of(x), x0.data<T>(), correct.data<T>(), beta,
+                   x.data<T>(), best.data<T>(), best_norm.data<T>());
+    }
   });
-  h.upload();
 }
 
 }  // namespace
@@ -133,15 +103,12 @@ void fab_logit_gap(Context& ctx, const Tensor& logits, const Tensor& labels, con
   a.floating("f", f, Shape{n}, "(N)").floating("dlogits", dlogits, logits.shape(), "(N, K)");
   a.distinct("f", f, {{"logits", &logits}, {"dlogits", &dlogits}});
   a.distinct("dlogits", dlogits, "logits", logits).cpu_or_cuda_backend();
-  OnHost h(ctx);
-  const Tensor hz = h.in(logits), hy = h.in(labels), ht = h.in(targets), hf = h.out(f),
-               hd = h.out(dlogits);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::fab_logit_gap<T>(n, logits.size(1), hz.data<T>(), hy.data<std::int32_t>(),
-                          ht.data<std::int32_t>(), hf.data<T>(), hd.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, fab_logit_gap<T>, n, logits.size(1), logits.data<T>(),
+                 labels.data<std::int32_t>(), targets.data<std::int32_t>(), f.data<T>(),
+                 dlogits.data<T>());
   });
-  h.upload();
 }
 
 void fab_project_linf(Context& ctx, const Tensor& p, const Tensor& w, const Tensor& b,
@@ -182,15 +149,11 @@ void fab_accept(Context& ctx, double eps, const Tensor& best, const Tensor& best
   a.distinct("still", still, {{"best", &best}, {"best_norm", &best_norm}, {"adv_norm", &adv_norm}});
   a.distinct("adv_norm", adv_norm, {{"best", &best}, {"best_norm", &best_norm}});
   a.scalar("eps", eps, 0.0, kMax).cpu_or_cuda_backend();
-  OnHost h(ctx);
-  const Tensor hb = h.in(best), hn = h.in(best_norm), hs = h.out(still), ha = h.out(adv),
-               han = h.out(adv_norm);
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    cpu::fab_accept<T>(shape_of(best), eps, hb.data<T>(), hn.data<T>(), hs.data<T>(), ha.data<T>(),
-                       han.data<T>(), ctx.threads());
+    RP_ON_DEVICE(ctx, fab_accept<T>, shape_of(best), eps, best.data<T>(), best_norm.data<T>(),
+                 still.data<T>(), adv.data<T>(), adv_norm.data<T>());
   });
-  h.upload();
 }
 
 }  // namespace rp

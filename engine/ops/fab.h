@@ -10,13 +10,11 @@
 //                        back towards x0 by beta
 //   fab_accept           move the kept points within eps into adv for the examples still
 //                        standing
-// eta >= 1, alpha_max and beta in [0, 1], eps >= 0.
-//
-// There are no CUDA kernels for these ops: on a CUDA context each downloads its inputs, runs
-// the CPU reference and uploads what it wrote (a synchronization and a round trip per call,
-// about 3 x N x C x H x W values per FAB iteration). The projections sort every example's
-// breakpoints, which a per-example block would do in shared memory only for small images; a
-// device version is future work, the host copy is the measured, correct baseline.
+// eta >= 1, alpha_max and beta in [0, 1], eps >= 0. A class outside [0, K) throws rp::Error
+// naming it on a CPU context; on a CUDA context that example's value and upstream row are NaN
+// instead (no host round trip), as dlr does. The CUDA twins (kernels/cuda/fab.h) find the
+// projections' multipliers by bisection where the CPU sorts: they agree to the rounding of
+// their double-precision sums.
 #pragma once
 
 #include "engine/core/context.h"

@@ -3,7 +3,7 @@
 // everywhere (the point lies on the hyperplane and in the box, and no feasible point found is
 // closer); the box corner where the hyperplane misses the box; the step's convex combination and
 // the tracking against their formulas; the logit gap and its upstream; bad arguments refused.
-// On a GPU, the ops (host copies of the CPU reference) match the CPU bit for bit.
+// On a GPU, the CUDA twins match the CPU reference.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -340,35 +340,89 @@ TEST(FabOps, BadArgumentsAreRefused) {
   test::expect_equal_exact(x, p, "x untouched by refused calls");
 }
 
+// The CUDA twins against the CPU reference, outputs poisoned first: the projections (on
+// instances that reach the box's faces, and ones the hyperplane misses), the step, the
+// tracking and the acceptance to the rounding of their double sums (and the bisection's last
+// bits), the logit gap bit for bit with NaN rows for a bad class.
 TEST(FabOpsCuda, MatchTheCpu) {
   RP_SKIP_WITHOUT_GPU();
   Context& cpu = test::cpu_context();
   Context& gpu = test::gpu_context();
   const auto on_gpu = [](const Tensor& t) { return t.to(Device::cuda(0)); };
+  const auto back = [](const Tensor& t, const std::string& what) {
+    const Tensor h = t.to(Device::cpu());
+    test::expect_all_finite(h, what + " (fully written)");
+    return h;
+  };
   for (DType dt : {DType::F32, DType::F64}) {
-    const Shape image{5, 3, 8, 8};
-    const Tensor x0 = test::random_tensor(image, dt, 71, 0, 1);
-    const Tensor x = test::random_tensor(image, dt, 72, 0, 1);
-    const Tensor g = test::random_tensor(image, dt, 73);
-    const Tensor f = test::random_tensor(Shape{5}, dt, 74, -2, 2);
-    for (bool l2 : {false, true}) {
-      Tensor xc = test::clone(x), xg = on_gpu(x);
-      Tensor d1 = test::poisoned(image, dt), d2 = test::poisoned(image, dt);
-      Tensor d1g = on_gpu(d1), d2g = on_gpu(d2);
-      (l2 ? fab_step_l2 : fab_step_linf)(cpu, x0, g, f, 1.05, 0.1, xc, d1, d2);
-      (l2 ? fab_step_l2 : fab_step_linf)(gpu, on_gpu(x0), on_gpu(g), on_gpu(f), 1.05, 0.1, xg, d1g,
-                                         d2g);
-      test::expect_equal_exact(xg.to(Device::cpu()), xc, "fab_step");
-      const Tensor correct = Tensor::from_vector(std::vector<double>{0, 1, 0, 0, 1}, Shape{5});
-      const Tensor cc = test::to_dtype(correct, dt);
-      Tensor best = test::clone(x0), bn = test::random_tensor(Shape{5}, dt, 75, 0, 3);
-      Tensor bestg = on_gpu(best), bng = on_gpu(bn);
-      (l2 ? fab_track_l2 : fab_track_linf)(cpu, x0, cc, 0.9, xc, best, bn);
-      (l2 ? fab_track_l2 : fab_track_linf)(gpu, on_gpu(x0), on_gpu(cc), 0.9, xg, bestg, bng);
-      test::expect_equal_exact(xg.to(Device::cpu()), xc, "fab_track x");
-      test::expect_equal_exact(bestg.to(Device::cpu()), best, "fab_track best");
-      test::expect_equal_exact(bng.to(Device::cpu()), bn, "fab_track norms");
+    const double rtol = dt == DType::F32 ? 1e-5 : 1e-10, atol = dt == DType::F32 ? 1e-6 : 1e-12;
+    for (auto [n, d] : {std::pair<std::int64_t, std::int64_t>{1, 1}, {3, 7}, {5, 300}, {4, 3072}}) {
+      const Instance in = feasible_instance(n, d, 80 + static_cast<std::uint64_t>(d));
+      const Tensor p = test::to_dtype(in.p, dt), w = test::to_dtype(in.w, dt);
+      Tensor b = test::to_dtype(in.b, dt);
+      if (n > 1) test::set_value(b, n - 1, 1e4);  // the hyperplane misses the box
+      for (bool l2 : {false, true}) {
+        const std::string what =
+            std::string(l2 ? "L2 " : "Linf ") + dtype_name(dt) + " d " + std::to_string(d);
+        Tensor out = test::poisoned(Shape{n, d}, dt), outg = on_gpu(out);
+        (l2 ? fab_project_l2 : fab_project_linf)(cpu, p, w, b, out);
+        (l2 ? fab_project_l2 : fab_project_linf)(gpu, on_gpu(p), on_gpu(w), on_gpu(b), outg);
+        test::expect_close(back(outg, "projection " + what), out, rtol, atol, "projection " + what);
+
+        const Tensor x0 = test::random_tensor(Shape{n, d}, dt, 71, 0, 1);
+        const Tensor g = test::random_tensor(Shape{n, d}, dt, 73);
+        const Tensor f = test::random_tensor(Shape{n}, dt, 74, -2, 2);
+        Tensor x = test::clone(p), xg = on_gpu(p);
+        Tensor d1 = test::poisoned(Shape{n, d}, dt), d2 = test::poisoned(Shape{n, d}, dt);
+        Tensor d1g = on_gpu(d1), d2g = on_gpu(d2);
+        (l2 ? fab_step_l2 : fab_step_linf)(cpu, x0, g, f, 1.05, 0.1, x, d1, d2);
+        (l2 ? fab_step_l2 : fab_step_linf)(gpu, on_gpu(x0), on_gpu(g), on_gpu(f), 1.05, 0.1, xg,
+                                           d1g, d2g);
+        test::expect_close(back(xg, "step " + what), x, rtol, atol, "step " + what);
+        test::expect_close(back(d1g, "d1 " + what), d1, rtol, atol, "d1 " + what);
+
+        std::vector<double> flags(static_cast<std::size_t>(n));
+        for (std::size_t i = 0; i < flags.size(); ++i) flags[i] = i % 2 == 0 ? 0.0 : 1.0;
+        const Tensor correct = test::to_dtype(Tensor::from_vector(flags, Shape{n}), dt);
+        // Kept norms far from the distances: half the examples improve.
+        Tensor best = test::clone(x0), norms = Tensor::empty(Shape{n}, dt);
+        for (std::int64_t i = 0; i < n; ++i) test::set_value(norms, i, i % 4 == 0 ? 1e3 : 1e-9);
+        Tensor bestg = on_gpu(best), normsg = on_gpu(norms);
+        (l2 ? fab_track_l2 : fab_track_linf)(cpu, x0, correct, 0.9, x, best, norms);
+        (l2 ? fab_track_l2 : fab_track_linf)(gpu, on_gpu(x0), on_gpu(correct), 0.9, xg, bestg,
+                                             normsg);
+        test::expect_close(back(xg, "track x " + what), x, rtol, atol, "track x " + what);
+        test::expect_close(back(bestg, "track best " + what), best, rtol, atol,
+                           "track best " + what);
+        test::expect_close(back(normsg, "track norms " + what), norms, rtol, atol,
+                           "track norms " + what);
+
+        Tensor still = test::to_dtype(
+            Tensor::from_vector(std::vector<double>(static_cast<std::size_t>(n), 1.0), Shape{n}),
+            dt);
+        Tensor adv = test::clone(x0), adv_norm = test::clone(f);
+        Tensor stillg = on_gpu(still), advg = on_gpu(adv), adv_normg = on_gpu(adv_norm);
+        fab_accept(cpu, 1.0, best, norms, still, adv, adv_norm);
+        fab_accept(gpu, 1.0, bestg, normsg, stillg, advg, adv_normg);
+        test::expect_equal_exact(back(stillg, "still"), still, "accept still " + what);
+        test::expect_close(back(advg, "adv"), adv, rtol, atol, "accept adv " + what);
+        test::expect_close(back(adv_normg, "adv norm"), adv_norm, rtol, atol,
+                           "accept norms " + what);
+      }
     }
+    const std::int64_t n = 37, k = 10;
+    const Tensor z = test::random_tensor(Shape{n, k}, dt, 91, -3, 3);
+    const Tensor y = test::random_labels(n, k, 92), t = test::random_labels(n, k, 93);
+    Tensor f = test::poisoned(Shape{n}, dt), dz = test::poisoned(Shape{n, k}, dt);
+    Tensor fg = on_gpu(f), dzg = on_gpu(dz);
+    fab_logit_gap(cpu, z, y, t, f, dz);
+    fab_logit_gap(gpu, on_gpu(z), on_gpu(y), on_gpu(t), fg, dzg);
+    test::expect_equal_exact(back(fg, "logit gap"), f, "fab_logit_gap values");
+    test::expect_equal_exact(back(dzg, "logit gap upstream"), dz, "fab_logit_gap upstream");
+    Tensor bad = test::clone(t);
+    bad.data<std::int32_t>()[3] = static_cast<std::int32_t>(k);
+    fab_logit_gap(gpu, on_gpu(z), on_gpu(y), on_gpu(bad), fg, dzg);
+    EXPECT_TRUE(std::isnan(test::value_at(fg.to(Device::cpu()), 3)));
   }
 }
 
