@@ -15,6 +15,18 @@
 namespace rp {
 namespace {
 
+// Restores the context's allocation freeze on every exit from a target's loop.
+class FreezeGuard {
+ public:
+  explicit FreezeGuard(Context& ctx) : ctx_(ctx), was_(ctx.allocations_frozen()) {}
+  ~FreezeGuard() { ctx_.freeze_allocations(was_); }
+  void freeze() { ctx_.freeze_allocations(true); }
+
+ private:
+  Context& ctx_;
+  bool was_;
+};
+
 std::vector<double> as_doubles(const Tensor& host) {
   if (host.dtype() == DType::F64) return host.to_vector<double>();
   const std::vector<float> f = host.to_vector<float>();
@@ -105,6 +117,7 @@ void FabAttack::run(Context& ctx, const Tensor& x0, const Tensor& labels, const 
     ctx.copy(x, x0);
     ctx.copy(best, x0);
     fill(ctx, best_norm, std::numeric_limits<double>::infinity());
+    FreezeGuard frozen(ctx);
     for (std::int64_t it = 0; it < p.iterations; ++it) {
       {
         const ProfileScope phase(ctx, ProfileKind::Phase, "attack gradient");
@@ -129,6 +142,7 @@ void FabAttack::run(Context& ctx, const Tensor& x0, const Tensor& labels, const 
         fab_track_linf(ctx, x0, flags, p.beta, x, best, best_norm);
       }
       image_iterations_ += n;
+      frozen.freeze();  // everything the loop needs exists after one iteration
     }
     fab_accept(ctx, p.eps, best, best_norm, still, adv, adv_norm);
   }

@@ -17,6 +17,11 @@
 // counts a success only within eps). The attack minimizes the perturbation, so the returned
 // points are typically well inside the ball.
 //
+// Every step runs per example on the device (engine/ops/fab.h): a target's loop never
+// synchronizes with the host and, after its first iteration, allocates nothing; the host reads
+// the examples still standing once per target. BN runs in eval mode; only input gradients are
+// computed.
+//
 // Differences from the reference, none of which changes what is measured: examples broken by
 // an earlier target keep being stepped (masked out when accepted) rather than compacted out of
 // the batch, so every target costs the whole batch; the projections and steps run in double
