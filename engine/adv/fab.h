@@ -25,8 +25,9 @@
 // Differences from the reference, none of which changes what is measured: examples broken by
 // an earlier target keep being stepped (masked out when accepted) rather than compacted out of
 // the batch, so every target costs the whole batch; the projections and steps run in double
-// precision (the reference: float32); where the hyperplane misses the box, the projection is
-// the box's corner furthest towards it.
+// precision (the reference: float32); the projections' multipliers come from a sorted sweep
+// (CPU) or a bisection on the multiplier itself (CUDA) where fab_projections.py bisects over
+// sorted breakpoints: the same minimizer.
 #pragma once
 
 #include <cstdint>
@@ -55,7 +56,8 @@ class FabAttack {
   FabAttack(Network& net, Device device, std::int64_t max_batch);
 
   // Attacks x0 (n, C, H, W) in [0, 1] with true labels (n) i32. The network must have at least
-  // targets + 1 classes.
+  // targets + 1 classes. An example misclassified already comes back broken at norm 0 (the
+  // AutoAttack sequence passes only correctly classified ones).
   void run(Context& ctx, const Tensor& x0, const Tensor& labels, const FabParams& p);
 
   // 1 where no target found a misclassified point within eps, 0 where one did (n).
