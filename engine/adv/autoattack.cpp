@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "engine/adv/apgd.h"
+#include "engine/adv/fab.h"
 #include "engine/adv/objective.h"
 #include "engine/adv/square.h"
 #include "engine/core/error.h"
@@ -58,6 +59,15 @@ std::vector<double> perturbation_norms(const std::vector<double>& a, const std::
   return out;
 }
 
+FabParams fab_params(const EnsembleConfig& c) {
+  FabParams p;
+  p.norm = c.norm;
+  p.eps = c.eps;
+  p.iterations = c.fab_iterations;
+  p.targets = c.targets;
+  return p;
+}
+
 // The attacks of one evaluation, planned for the loader's batch size.
 class Ensemble {
  public:
@@ -77,6 +87,7 @@ class Ensemble {
       if ((a == AttackName::ApgdCe || a == AttackName::ApgdT) && !apgd_) {
         apgd_ = std::make_unique<ApgdAttack>(net, dev, batch);
       }
+      if (a == AttackName::FabT && !fab_) fab_ = std::make_unique<FabAttack>(net, dev, batch);
       if (a == AttackName::Square && !square_) {
         square_ = std::make_unique<SquareAttack>(net, dev, batch);
       }
@@ -154,8 +165,12 @@ class Ensemble {
         image_iterations += m * square_->queries_run();
         return square_->adversarial();
       }
-      case AttackName::FabT:
-        break;
+      case AttackName::FabT: {
+        // Deterministic: one restart from the clean point draws nothing.
+        fab_->run(ctx, x, y, fab_params(c_));
+        image_iterations += fab_->image_iterations();
+        return fab_->adversarial();
+      }
     }
     RP_FAIL("autoattack", attack_name(c_.attacks[index]) << " is not implemented");
   }
@@ -246,6 +261,7 @@ class Ensemble {
   Tensor host_x_, host_y_;          // the compacted batch on the host
   std::unique_ptr<PgdAttack> pgd_;
   std::unique_ptr<ApgdAttack> apgd_;
+  std::unique_ptr<FabAttack> fab_;
   std::unique_ptr<SquareAttack> square_;
 };
 
@@ -270,16 +286,14 @@ const char* attack_name(AttackName a) {
 std::vector<AttackName> attack_sequence(const std::string& name, ThreatModel norm) {
   if (name == "autoattack") {
     (void)norm;  // the same sequence for both threat models
-    return {AttackName::ApgdCe, AttackName::ApgdT, AttackName::Square};
+    return {AttackName::ApgdCe, AttackName::ApgdT, AttackName::FabT, AttackName::Square};
   }
-  for (AttackName a :
-       {AttackName::Pgd, AttackName::ApgdCe, AttackName::ApgdT, AttackName::Square}) {
+  for (AttackName a : {AttackName::Pgd, AttackName::ApgdCe, AttackName::ApgdT, AttackName::FabT,
+                       AttackName::Square}) {
     if (name == attack_name(a)) return {a};
   }
-  if (name == "fab-t") {
-    RP_FAIL("attack", "'fab-t' is not implemented yet (pgd, apgd-ce, apgd-t, square, autoattack)");
-  }
-  RP_FAIL("attack", "unknown attack '" << name << "' (pgd, apgd-ce, apgd-t, square, autoattack)");
+  RP_FAIL("attack",
+          "unknown attack '" << name << "' (pgd, apgd-ce, apgd-t, fab-t, square, autoattack)");
 }
 
 void validate(const EnsembleConfig& c, const NetworkSpec& spec) {
@@ -302,6 +316,13 @@ void validate(const EnsembleConfig& c, const NetworkSpec& spec) {
     }
     if (a == AttackName::Square) {
       validate(SquareParams{c.norm, c.eps, c.square_queries, c.square_p_init});
+    }
+    if (a == AttackName::FabT) {
+      validate(fab_params(c));
+      RP_CHECK(c.targets >= 1 && c.targets <= spec.num_classes - 1, "autoattack",
+               "fab-t's target classes must lie in [1, " << spec.num_classes - 1
+                                                         << "] for a model of " << spec.num_classes
+                                                         << " classes, found " << c.targets);
     }
     if (a == AttackName::ApgdT) {
       RP_CHECK(spec.num_classes >= 4, "autoattack",

@@ -7,9 +7,10 @@
 //   apgd-ce   APGD on the cross-entropy (engine/adv/apgd.h)
 //   apgd-t    APGD on the targeted DLR loss, the `targets` most likely non-true classes of the
 //             clean image in turn (9 for CIFAR-10)
+//   fab-t     targeted FAB (engine/adv/fab.h), the same `targets` classes in turn, minimizing
+//             the perturbation; a success counts within eps
 //   square    Square Attack (engine/adv/square.h), forward passes only
-//   autoattack  apgd-ce, apgd-t, fab-t, square, as AutoAttack's "standard" version runs them;
-//             FAB-T is not implemented yet: the sequence runs apgd-ce, apgd-t, square
+//   autoattack  apgd-ce, apgd-t, fab-t, square, as AutoAttack's "standard" version runs them
 //
 // Batches are the loader's; between attacks the host compacts each batch to the examples still
 // standing (a synchronization per attack and batch, outside every attack loop). Every draw is
@@ -40,14 +41,15 @@ struct EnsembleConfig {
   std::vector<AttackName> attacks;
   std::int64_t apgd_iterations = 100;
   std::int64_t apgd_restarts = 1;
-  std::int64_t targets = 9;  // APGD-T's target classes (at most classes - 1)
+  std::int64_t targets = 9;  // APGD-T's and FAB-T's target classes (at most classes - 1)
+  std::int64_t fab_iterations = 100;
   std::int64_t square_queries = 5000;
   double square_p_init = 0.8;
   AttackParams pgd;  // steps, step, restarts, random start of "pgd" (norm and eps: above)
   std::uint64_t seed = 0;
 };
-// Throws rp::Error naming the field; checks what the network allows (APGD-T's targets and the
-// classes DLR reads) too.
+// Throws rp::Error naming the field; checks what the network allows (APGD-T's and FAB-T's
+// targets and the classes DLR reads) too.
 void validate(const EnsembleConfig& c, const NetworkSpec& spec);
 
 struct ExampleOutcome {

@@ -1,6 +1,7 @@
-// APGD and the AutoAttack sequence on a tiny ResNet-18 (width 1/32, 8x8 images) trained for a
-// second on prototype-plus-noise classes: the checkpoint schedule against its formula;
-// APGD at most PGD-20 on the same examples; iterates in the threat ball; repeatable results;
+// APGD, FAB-T and the AutoAttack sequence on a tiny ResNet-18 (width 1/32, 8x8 images) trained
+// for a second on prototype-plus-noise classes: the checkpoint schedule against its formula;
+// APGD at most PGD-20 on the same examples; FAB-T's perturbations within eps and smaller than
+// PGD's; iterates in the threat ball; repeatable results;
 // robust accuracy non-increasing in eps and zero at a large eps; per-example outcomes that add
 // up; bad arguments refused before any work.
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 
 #include "engine/adv/apgd.h"
 #include "engine/adv/autoattack.h"
+#include "engine/adv/fab.h"
 #include "engine/adv/objective.h"
 #include "engine/adv/pgd.h"
 #include "engine/adv/square.h"
@@ -122,6 +124,7 @@ class AutoAttackTest : public ::testing::Test {
     c.attacks = attack_sequence(attack, norm);
     c.square_queries = 300;
     c.apgd_iterations = 20;
+    c.fab_iterations = 20;
     c.targets = 3;
     c.pgd.steps = 20;
     c.pgd.step = default_step(eps, 20);
@@ -211,7 +214,11 @@ TEST_F(AutoAttackTest, RobustAccuracyFallsWithEpsAndOutcomesAddUp) {
       EXPECT_EQ(r.robust_accuracy, 0.0);
     }
     ASSERT_EQ(r.examples, kImages);
-    ASSERT_EQ(r.attacks.size(), 3u);  // apgd-ce, apgd-t, square (Linf)
+    ASSERT_EQ(r.attacks.size(), 4u);
+    EXPECT_EQ(r.attacks[0].name, AttackName::ApgdCe);
+    EXPECT_EQ(r.attacks[1].name, AttackName::ApgdT);
+    EXPECT_EQ(r.attacks[2].name, AttackName::FabT);
+    EXPECT_EQ(r.attacks[3].name, AttackName::Square);
     std::int64_t broken = 0, robust = 0;
     for (const ExampleOutcome& o : r.outcomes) {
       if (o.broken_by >= 0) {
@@ -242,6 +249,96 @@ TEST_F(AutoAttackTest, ResultsRepeatForTheSameSeed) {
   for (std::size_t i = 0; i < a.outcomes.size(); ++i) {
     EXPECT_EQ(a.outcomes[i].broken_by, b.outcomes[i].broken_by);
     EXPECT_EQ(a.outcomes[i].norm, b.outcomes[i].norm);
+  }
+}
+
+// The mean norm of the perturbations that broke examples, and how many did.
+std::pair<double, int> mean_broken_norm(const EnsembleResult& r) {
+  double sum = 0;
+  int count = 0;
+  for (const ExampleOutcome& o : r.outcomes) {
+    if (o.broken_by < 0) continue;
+    sum += o.norm;
+    ++count;
+  }
+  return {count > 0 ? sum / count : 0.0, count};
+}
+
+TEST_F(AutoAttackTest, FabTFindsSmallerPerturbationsThanPgdWithinEps) {
+  for (ThreatModel norm : {ThreatModel::Linf, ThreatModel::L2}) {
+    const double eps = norm == ThreatModel::Linf ? 4.0 / 255 : 0.5;
+    const EnsembleResult pgd = ensemble("pgd", norm, eps);
+    const EnsembleResult fab = ensemble("fab-t", norm, eps);
+    ASSERT_EQ(fab.attacks.size(), 1u);
+    EXPECT_EQ(fab.attacks[0].name, AttackName::FabT);
+    const auto [pgd_mean, pgd_count] = mean_broken_norm(pgd);
+    const auto [fab_mean, fab_count] = mean_broken_norm(fab);
+    ASSERT_GT(pgd_count, 0) << threat_model_name(norm);
+    ASSERT_GT(fab_count, 0) << threat_model_name(norm);
+    for (const ExampleOutcome& o : fab.outcomes) {
+      if (o.broken_by >= 0) {
+        EXPECT_GT(o.norm, 0.0);
+        EXPECT_LE(o.norm, eps + 1e-6);
+      }
+    }
+    // FAB minimizes the perturbation; PGD's ends near the ball's surface.
+    EXPECT_LT(fab_mean, pgd_mean) << threat_model_name(norm) << ": FAB-T " << fab_count
+                                  << " broken, PGD " << pgd_count;
+    std::printf("%s eps %.4f: FAB-T broke %d (mean norm %.4f), PGD-20 %d (mean norm %.4f)\n",
+                threat_model_name(norm), eps, fab_count, fab_mean, pgd_count, pgd_mean);
+  }
+}
+
+// The attack on its own: broken examples misclassified at the returned point, whose norm is
+// the one reported, within eps; the rest the clean image; the same result when repeated.
+TEST_F(AutoAttackTest, FabTReturnsMisclassifiedPointsWithTheirNormsAndRepeats) {
+  Network& net = *model_->net;
+  FabAttack fab(net, Device::cpu(), kImages);
+  for (ThreatModel norm : {ThreatModel::Linf, ThreatModel::L2}) {
+    FabParams p;
+    p.norm = norm;
+    p.eps = norm == ThreatModel::Linf ? 4.0 / 255 : 0.5;
+    p.iterations = 15;
+    p.targets = 2;
+    fab.run(ctx, model_->x, model_->y, p);
+    const Tensor adv = test::clone(fab.adversarial());
+    const std::vector<double> still = test::values(fab.still_correct());
+    const std::vector<double> norms = test::values(fab.perturbation_norms());
+    EXPECT_LE(max_norm(adv, model_->x, norm), p.eps + 1e-6);
+    net.forward(ctx, adv, ForwardOptions{});
+    Tensor now = Tensor::empty(Shape{kImages});
+    correct_flags(ctx, net.logits(), model_->y, now);
+    net.forward(ctx, model_->x, ForwardOptions{});
+    Tensor clean = Tensor::empty(Shape{kImages});
+    correct_flags(ctx, net.logits(), model_->y, clean);
+    int broken = 0;
+    const std::int64_t d = adv.numel() / kImages;
+    for (std::int64_t i = 0; i < kImages; ++i) {
+      const std::size_t ii = static_cast<std::size_t>(i);
+      if (still[ii] != 0) {
+        EXPECT_TRUE(std::isinf(norms[ii]));
+        for (std::int64_t j = i * d; j < (i + 1) * d; ++j) {
+          ASSERT_EQ(test::value_at(adv, j), test::value_at(model_->x, j)) << "example " << i;
+        }
+        continue;
+      }
+      ++broken;
+      if (clean.data<float>()[i] != 0) {
+        EXPECT_EQ(now.data<float>()[i], 0.f) << "example " << i << " is misclassified";
+      }
+      double acc = 0;
+      for (std::int64_t j = i * d; j < (i + 1) * d; ++j) {
+        const double v = std::abs(test::value_at(adv, j) - test::value_at(model_->x, j));
+        acc = norm == ThreatModel::L2 ? acc + v * v : std::max(acc, v);
+      }
+      EXPECT_NEAR(norms[ii], norm == ThreatModel::L2 ? std::sqrt(acc) : acc, 1e-6);
+      EXPECT_LE(norms[ii], p.eps);
+    }
+    EXPECT_GT(broken, 0) << threat_model_name(norm);
+    EXPECT_GE(fab.image_iterations(), kImages * p.iterations);
+    EXPECT_LE(fab.image_iterations(), kImages * p.iterations * p.targets);
+    fab.run(ctx, model_->x, model_->y, p);
+    test::expect_equal_exact(fab.adversarial(), adv, "FAB-T repeated");
   }
 }
 
@@ -309,6 +406,29 @@ TEST_F(AutoAttackTest, BadArgumentsAreRefusedBeforeWork) {
   CrossEntropyObjective ce(model_->y, false);
   EXPECT_THROW(attack.run(ctx, ce, bad, RngStream{}), Error);
   EXPECT_EQ(attack.image_iterations(), 0);
+  // FAB-T: its targets within the classes, its iterations and step parameters.
+  c.attacks = attack_sequence("fab-t", ThreatModel::Linf);
+  c.targets = 10;
+  EXPECT_THROW(validate(c, model_->net->spec()), Error);
+  c.targets = 9;
+  c.apgd_iterations = 100;
+  EXPECT_NO_THROW(validate(c, model_->net->spec()));
+  c.fab_iterations = 0;
+  EXPECT_THROW(validate(c, model_->net->spec()), Error);
+  FabAttack fab(*model_->net, Device::cpu(), kImages);
+  FabParams fp;
+  fp.iterations = 5;
+  for (auto broken : {+[](FabParams& q) { q.eta = 0.9; }, +[](FabParams& q) { q.beta = 1.5; },
+                      +[](FabParams& q) { q.alpha_max = -0.1; },
+                      +[](FabParams& q) { q.targets = 10; }, +[](FabParams& q) { q.eps = -1; }}) {
+    FabParams q = fp;
+    broken(q);
+    EXPECT_THROW(fab.run(ctx, model_->x, model_->y, q), Error);
+    EXPECT_EQ(fab.image_iterations(), 0);
+  }
+  const Tensor wrong_labels = Tensor::from_vector(std::vector<std::int32_t>{0, 1}, Shape{2});
+  EXPECT_THROW(fab.run(ctx, model_->x, wrong_labels, fp), Error);
+  EXPECT_EQ(fab.image_iterations(), 0);
 }
 
 }  // namespace

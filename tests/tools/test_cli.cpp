@@ -730,20 +730,24 @@ TEST(CliAttack, EvalAutoAttackAndEpsSweep) {
   const std::string common = "eval --checkpoint " + ck + " --adv --subset 12 --batch-size 6 ";
   const CliRun e =
       run(common +
-          "--attack autoattack --eps 4/255 --apgd-iterations 3 --targets 2 --square-queries 20 "
+          "--attack autoattack --eps 4/255 --apgd-iterations 3 --targets 2 --fab-iterations 3 "
+          "--square-queries 20 "
           "--eps-sweep 0,16/255 --json " +
           dir.file("aa.json"));
   ASSERT_EQ(e.exit_code, 0) << e.output;
   std::ifstream ej(dir.file("aa.json"));
   const nlohmann::json j = nlohmann::json::parse(ej);
   EXPECT_EQ(j.at("examples"), 12);
-  ASSERT_EQ(j.at("attacks").size(), 3u);
+  ASSERT_EQ(j.at("attacks").size(), 4u);
   EXPECT_EQ(j.at("attacks")[0].at("name"), "apgd-ce");
   EXPECT_EQ(j.at("attacks")[1].at("name"), "apgd-t");
-  EXPECT_EQ(j.at("attacks")[2].at("name"), "square");
+  EXPECT_EQ(j.at("attacks")[2].at("name"), "fab-t");
+  EXPECT_EQ(j.at("attacks")[3].at("name"), "square");
+  EXPECT_EQ(j.at("attack").at("fab_iterations"), 3);
+  EXPECT_FALSE(j.at("attack").contains("not_run"));
   const double clean = j.at("clean_accuracy"), robust = j.at("robust_accuracy");
   EXPECT_LE(robust, clean);
-  EXPECT_EQ(j.at("attacks")[2].at("robust_accuracy").get<double>(), robust);
+  EXPECT_EQ(j.at("attacks")[3].at("robust_accuracy").get<double>(), robust);
   ASSERT_EQ(j.at("outcomes").size(), 12u);
   int standing = 0;
   for (const nlohmann::json& o : j.at("outcomes")) {
@@ -764,7 +768,8 @@ TEST(CliAttack, EvalAutoAttackAndEpsSweep) {
       {"--attack autoattack --eps-sweep 1/255,-1", "--eps-sweep: eps must be >= 0"},
       {"--eps-sweep 1/255", "--eps-sweep needs --attack"},
       {"--attack square --square-queries 0", "queries must be >= 1"},
-      {"--attack fab-t", "'fab-t' is not implemented yet"},
+      {"--attack fab-t --fab-iterations 0", "iterations must be >= 1"},
+      {"--attack fab-t --targets 10", "target classes must lie in [1, 9]"},
   };
   for (const auto& [args, expected] : bad) {
     const CliRun r = run(common + args + " --json " + dir.file("bad.json"));

@@ -3,6 +3,7 @@
 // AutoAttack's attacks or its standard sequence (per-attack robust accuracy, per-example
 // outcomes, timings; --eps-sweep for robust accuracy against eps); printed and written as JSON.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -31,7 +32,7 @@ struct EvalOptions {
   std::string json;
   // AutoAttack (--attack): empty keeps the PGD evaluation above.
   std::string attack_name, eps_sweep;
-  std::int64_t apgd_iterations = 100, targets = 9, square_queries = 5000;
+  std::int64_t apgd_iterations = 100, targets = 9, square_queries = 5000, fab_iterations = 100;
 };
 
 // "0,1/255,2/255" -> the amounts as written and their values.
@@ -76,6 +77,7 @@ void run_ensemble(const EvalOptions& o, const AttackParams& pgd, CheckpointSessi
   c.attacks = attack_sequence(o.attack_name, pgd.norm);
   c.apgd_iterations = o.apgd_iterations;
   c.targets = o.targets;
+  c.fab_iterations = o.fab_iterations;
   c.square_queries = o.square_queries;
   c.pgd = pgd;
   c.seed = o.seed;
@@ -129,9 +131,8 @@ void run_ensemble(const EvalOptions& o, const AttackParams& pgd, CheckpointSessi
       {"name", o.attack_name}, {"sequence", sequence}, {"constraint", o.attack.constraint},
       {"eps", o.attack.eps},   {"eps_value", c.eps},   {"apgd_iterations", c.apgd_iterations},
       {"targets", c.targets},  {"seed", o.seed}};
-  if (o.attack_name == "autoattack") {
-    // AutoAttack's standard sequence also runs FAB-T after APGD-T: not implemented yet.
-    attack["not_run"] = {"fab-t"};
+  if (std::find(c.attacks.begin(), c.attacks.end(), AttackName::FabT) != c.attacks.end()) {
+    attack["fab_iterations"] = c.fab_iterations;
   }
   if (o.attack_name == "pgd") {
     attack.update({{"steps", pgd.steps},
@@ -264,12 +265,15 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "seed of the random starts")->capture_default_str();
   cmd->add_option(
       "--attack", o->attack_name,
-      "with --adv: pgd, apgd-ce, apgd-t, square or autoattack (AutoAttack's sequence), each "
+      "with --adv: pgd, apgd-ce, apgd-t, fab-t, square or autoattack (AutoAttack's sequence), each "
       "attack only on the images the earlier ones left correct (default: the PGD "
       "evaluation)");
   cmd->add_option("--apgd-iterations", o->apgd_iterations, "APGD iterations per run")
       ->capture_default_str();
-  cmd->add_option("--targets", o->targets, "APGD-T's target classes")->capture_default_str();
+  cmd->add_option("--targets", o->targets, "APGD-T's and FAB-T's target classes")
+      ->capture_default_str();
+  cmd->add_option("--fab-iterations", o->fab_iterations, "FAB-T iterations per target class")
+      ->capture_default_str();
   cmd->add_option("--square-queries", o->square_queries, "Square's queries (forward passes)")
       ->capture_default_str();
   cmd->add_option("--eps-sweep", o->eps_sweep,
