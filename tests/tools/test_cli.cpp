@@ -194,7 +194,7 @@ TEST(CliTrain, ResumeThroughTheCliIsBitExact) {
 TEST(CliTrain, BadInputFailsBeforeAnyWork) {
   rp::test::TempDir dir;
   const std::pair<std::string, std::string> cases[] = {
-      {"train --epochs 0 --out " + dir.file("a"), "'epochs' must be >= 1"},
+      {"train --epochs 0 --out " + dir.file("a"), "'epochs' must be in [1, 100000], found 0"},
       {"train --dataset cifar10 --data /no/such/dir --out " + dir.file("b"), "/no/such/dir"},
       {"train --dataset mnist --out " + dir.file("c"),
        "'dataset' must be cifar10, synthetic, folder, imagenet or restricted_imagenet"},
