@@ -13,28 +13,16 @@
 #include <string>
 
 #include "engine/data/image_io.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/temp_dir.h"
 #include "weights/safetensors.h"
 
 namespace {
 
-struct CliRun {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
+using rp::test::CliRun;
 
 CliRun run(const std::string& args) {
-  // The binary this build made, unless ROBUSTPRIOR_CLI names another (a bundle on a GPU node).
-  const char* env = std::getenv("ROBUSTPRIOR_CLI");
-  const std::string cli = env != nullptr && *env != '\0' ? env : ROBUSTPRIOR_CLI;
-  const std::string cmd = cli + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) out += buf.data();
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return rp::test::run_cli(ROBUSTPRIOR_CLI, args);
 }
 
 // A 1x1 white PNG, written byte for byte.

@@ -10,26 +10,15 @@
 #include <fstream>
 #include <string>
 
+#include "tests/support/cli_run.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
 
-struct CliRun {
-  int exit_code;
-  std::string output;
-};
+using rp::test::CliRun;
 
 CliRun run_capped(const std::string& args) {
-  const char* env = std::getenv("ROBUSTPRIOR_CLI");
-  const std::string cli = env != nullptr && *env != '\0' ? env : ROBUSTPRIOR_CLI;
-  const std::string cmd = "ulimit -v 2097152; " + cli + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) out += buf.data();
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return rp::test::run_cli(ROBUSTPRIOR_CLI, args, "ulimit -v 2097152; ");
 }
 
 TEST(CliBounds, AbsurdTrainingFlagsAreRefusedBeforeWork) {
