@@ -3,7 +3,8 @@
 # weights and the same CIFAR-10 test images, on the CPU: trains a small L2-robust ResNet-18
 # with the engine (or takes --checkpoint), evaluates it with `robustprior eval` (clean, PGD-20
 # and AutoAttack, per-example outcomes), then runs bench/pytorch/compare_autoattack.py, which
-# loads the same checkpoint into PyTorch, runs torchattacks' AutoAttack and prints the table.
+# loads the same checkpoint into PyTorch, runs torchattacks' AutoAttack (beside the engine's)
+# and prints the table.
 #
 #   tools/compare_autoattack.sh --data CIFAR10_DIR [--checkpoint CKPT] [--n N] [--eps E]
 #                               [--steps K] [--threads T] [--out DIR]
@@ -63,12 +64,21 @@ fi
 
 EVAL=("$ENGINE" eval --checkpoint "$CKPT" --dataset cifar10 --data "$DATA" --subset "$N"
       --threads "$THREADS")
+rm -f "$OUT/engine_clean.json" "$OUT/engine_pgd20.json" "$OUT/engine_aa.json"
 "${EVAL[@]}" --json "$OUT/engine_clean.json"
 "${EVAL[@]}" --adv --attack pgd --attack-steps 20 --constraint 2 --eps "$EPS" \
   --json "$OUT/engine_pgd20.json"
-"${EVAL[@]}" --adv --attack autoattack --constraint 2 --eps "$EPS" --json "$OUT/engine_aa.json"
 
+# The two AutoAttacks side by side (each with --threads): the comparison script runs
+# torchattacks first and then waits for the engine's results.
 "$PYTHON" "$ROOT/bench/pytorch/compare_autoattack.py" --checkpoint "$CKPT" --data "$DATA" \
-  --n "$N" --eps "$EPS" --steps "$STEPS" --threads "$THREADS" \
+  --n "$N" --eps "$EPS" --steps "$STEPS" --threads "$THREADS" --wait 86400 \
   --engine-json "$OUT/engine_aa.json" --engine-pgd-json "$OUT/engine_pgd20.json" \
-  --engine-clean-json "$OUT/engine_clean.json" --out "$OUT/compare.json"
+  --engine-clean-json "$OUT/engine_clean.json" --out "$OUT/compare.json" &
+TORCH_PID=$!
+if ! "${EVAL[@]}" --adv --attack autoattack --constraint 2 --eps "$EPS" \
+  --json "$OUT/engine_aa.json"; then
+  kill "$TORCH_PID"
+  die "the engine's AutoAttack failed"
+fi
+wait "$TORCH_PID"

@@ -59,6 +59,9 @@ def parse_args(argv):
     p.add_argument("--engine-json", required=True, help="eval --attack autoattack --json output")
     p.add_argument("--engine-pgd-json", help="eval --attack pgd --json output (optional)")
     p.add_argument("--engine-clean-json", help="eval (no --adv) --json output (optional)")
+    p.add_argument("--wait", type=int, default=0,
+                   help="seconds to wait for the engine's JSON files after the PyTorch side "
+                        "(when the engine runs beside it)")
     p.add_argument("--out", required=True, help="where to write the comparison (JSON)")
     a = p.parse_args(argv)
     if a.n < 1 or a.n > 10000:
@@ -134,6 +137,18 @@ def load_cifar_test(directory, n, torch):
     return images, labels
 
 
+def wait_for(paths, seconds):
+    deadline = time.time() + seconds
+    while True:
+        missing = [q for q in paths if not os.path.exists(q)]
+        if not missing:
+            return
+        if time.time() >= deadline:
+            fail_input(f"engine results not found: {', '.join(missing)}"
+                       + (f" (waited {seconds} s)" if seconds else ""))
+        time.sleep(2)
+
+
 def engine_outcomes(path, n, what):
     with open(path) as f:
         j = json.load(f)
@@ -192,13 +207,21 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     model, meta = load_model(args.checkpoint, torch)
     x, y = load_cifar_test(args.data, args.n, torch)
-    eng = engine_outcomes(args.engine_json, args.n, "AutoAttack")
-    pgd = engine_outcomes(args.engine_pgd_json, args.n, "PGD") if args.engine_pgd_json else None
     failures = []
 
     with torch.no_grad():
         logits = model(x)
     clean_loss = torch.nn.functional.cross_entropy(logits, y).item()
+
+    t0 = time.time()
+    pred, broken_by, adv, reports = run_torchattacks(model, x, y, args, torch, torchattacks)
+    ta_seconds = time.time() - t0
+
+    # The engine's results are read only now, so that both sides can run side by side.
+    paths = [q for q in (args.engine_json, args.engine_pgd_json, args.engine_clean_json) if q]
+    wait_for(paths, args.wait)
+    eng = engine_outcomes(args.engine_json, args.n, "AutoAttack")
+    pgd = engine_outcomes(args.engine_pgd_json, args.n, "PGD") if args.engine_pgd_json else None
     if args.engine_clean_json:
         with open(args.engine_clean_json) as f:
             cj = json.load(f)
@@ -210,10 +233,6 @@ def main(argv=None):
     labels_engine = [o["label"] for o in eng["outcomes"]]
     if labels_engine != y.tolist():
         fail_input(f"{args.engine_json}: labels differ from {args.data}'s first {args.n}")
-
-    t0 = time.time()
-    pred, broken_by, adv, reports = run_torchattacks(model, x, y, args, torch, torchattacks)
-    ta_seconds = time.time() - t0
 
     # The adversarial images: in the box, within eps, and misclassified where counted broken.
     d = (adv - x).flatten(1)
