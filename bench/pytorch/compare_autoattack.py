@@ -262,6 +262,9 @@ def main(argv=None):
         "broken_both": sum(c and not a and not b for a, b, c in zip(rob_e, rob_t, clean_e)),
         "robust_engine_only": sum(a and not b for a, b in zip(rob_e, rob_t)),
         "robust_torchattacks_only": sum(b and not a for a, b in zip(rob_e, rob_t)),
+        "broken_both_by_the_same_attack": sum(
+            o["broken_by"] is not None and o["broken_by"] == b
+            for o, b in zip(eng["outcomes"], broken_by)),
     }
     result = {
         "checkpoint": args.checkpoint, "arch": meta["arch"], "width": float(meta["width"]),
@@ -280,6 +283,8 @@ def main(argv=None):
         "agreement": agreement,
         "torchattacks_max_norm": norms.max().item(),
         "failures": failures,
+        "broken_by": {"engine": [o["broken_by"] for o in eng["outcomes"]],
+                      "torchattacks": broken_by},
     }
     if args.engine_clean_json:
         result["clean_loss_engine"] = cj["clean_loss"]
