@@ -4,7 +4,7 @@
     python3 bench/pytorch/compare_autoattack.py --checkpoint CKPT.safetensors \
         --data /path/to/cifar-10-batches-bin --n 100 --eps 0.5 \
         --engine-json AA.json [--engine-pgd-json PGD20.json] [--engine-clean-json CLEAN.json] \
-        [--steps 10] --out compare.json
+        [--steps 100] [--wait S] --out compare.json
 
 The PyTorch side: the checkpoint's tensors loaded into the matching module of models.py (same
 parameter names; the normalization, clamp then (x - mean) / std, inside the model from the
@@ -18,12 +18,15 @@ gives APGD, APGD-T and FAB 10 iterations (its defaults; the authors' package and
 
 The engine side is read from `robustprior eval --adv --attack autoattack --json` (per-example
 outcomes), optionally `--attack pgd` (PGD-K, per-example outcomes) and a clean `eval --json`
-(its mean loss checks the logits). The script prints a table and writes it as JSON.
+(its mean loss checks the logits). They are read after the PyTorch side has run, so the engine
+can run beside it: --wait S waits up to S seconds for them. The script prints a table and
+writes it as JSON, each example's breaking attack on both sides included.
 
 Checks (exit status 1 when one fails): the clean predictions agree example by example with the
 engine's, the clean loss agrees with the engine's within 1e-4 when given, every adversarial
 image lies in [0, 1] and within eps (+1e-4) of its original, and the torchattacks images counted
-as broken are misclassified when re-evaluated.
+as broken are misclassified when re-evaluated; the engine's AutoAttack robust accuracy is not
+above its PGD's.
 
 Exit status: 0 done, 1 a check failed, 2 bad input, 3 PyTorch or torchattacks is missing.
 """
