@@ -40,6 +40,14 @@ if(NOT RP_JPEG_FOUND)
                       "'libjpeg62-turbo-dev' (${RP_APT_HINT} libjpeg62-turbo-dev)")
 endif()
 
+# Figures: cairo (PDF and PNG) with FreeType and fontconfig for the typeface, all from
+# libcairo2-dev and its dependencies.
+pkg_check_modules(RP_CAIRO QUIET IMPORTED_TARGET cairo cairo-ft cairo-pdf fontconfig freetype2)
+if(NOT RP_CAIRO_FOUND)
+  message(FATAL_ERROR "robustprior needs cairo, from the Debian package 'libcairo2-dev' "
+                      "(${RP_APT_HINT} libcairo2-dev)")
+endif()
+
 find_package(OpenMP QUIET COMPONENTS CXX)
 if(NOT OpenMP_CXX_FOUND)
   message(FATAL_ERROR "robustprior needs OpenMP for the multithreaded CPU reference "
@@ -47,6 +55,12 @@ if(NOT OpenMP_CXX_FOUND)
 endif()
 
 if(ROBUSTPRIOR_BUILD_TESTS)
+  # The figure tests parse SVG files as XML.
+  pkg_check_modules(RP_EXPAT QUIET IMPORTED_TARGET expat)
+  if(NOT RP_EXPAT_FOUND)
+    message(FATAL_ERROR "the tests need expat, from the Debian package 'libexpat1-dev' "
+                        "(${RP_APT_HINT} libexpat1-dev)")
+  endif()
   rp_require_config(GTest libgtest-dev)
 endif()
 if(ROBUSTPRIOR_BUILD_BENCH)

@@ -26,7 +26,7 @@ NetworkBase::NetworkBase(NetworkSpec spec) : spec_(std::move(spec)) {
 }
 
 void NetworkBase::finish(const Shape& final_shape, Handle final_map, Handle final_grad,
-                         const std::string& head, Device device, std::uint64_t seed) {
+                         const std::string& head, const BuildTarget& target) {
   final_ = final_map;
   g_final_ = final_grad;
   features_ = final_shape[0];
@@ -34,8 +34,9 @@ void NetworkBase::finish(const Shape& final_shape, Handle final_map, Handle fina
   rep_ = batched(Shape{features_});
   g_rep_ = batched(Shape{features_});
   logits_ = batched(Shape{spec_.num_classes});
-  store_.allocate(device, spec_.dtype);
-  store_.initialize(seed);
+  if (target.plan_only) return;  // names and shapes only: see BuildTarget
+  store_.allocate(target.device, spec_.dtype);
+  store_.initialize(target.seed);
 }
 
 void NetworkBase::prepare(Context& ctx, std::int64_t max_batch) {

@@ -16,6 +16,7 @@
 #include "engine/nn/activations.h"
 #include "engine/nn/layers.h"
 #include "engine/nn/network.h"
+#include "models/build_target.h"
 
 namespace rp {
 
@@ -47,7 +48,7 @@ class NetworkBase : public Network {
   // plans the head's buffers, allocates and initializes every parameter. `final_shape` is the
   // body's output per example.
   void finish(const Shape& final_shape, Handle final_map, Handle final_grad,
-              const std::string& head, Device device, std::uint64_t seed);
+              const std::string& head, const BuildTarget& target);
 
   Shape input_shape() const { return Shape{spec_.channels, spec_.image_h, spec_.image_w}; }
   Handle batched(const Shape& per_example) { return acts_.batched(per_example, spec_.dtype); }

@@ -105,8 +105,7 @@ struct PreActBlock {
 
 class PreActNetwork final : public NetworkBase {
  public:
-  PreActNetwork(const NetworkSpec& spec, const PreActLayout& layout, Device device,
-                std::uint64_t seed)
+  PreActNetwork(const NetworkSpec& spec, const PreActLayout& layout, const BuildTarget& target)
       : NetworkBase(spec) {
     conv1_ = Conv2dLayer::create(store_, "conv1", input_shape(), layout.stem, 3, 1, 1);
     convs_.push_back(conv1_);
@@ -129,7 +128,7 @@ class PreActNetwork final : public NetworkBase {
     final_ = batched(shape);
     g_final_ = batched(shape);
     g_last_ = blocks_.back().g_out;
-    finish(shape, final_, g_final_, layout.head, device, seed);
+    finish(shape, final_, g_final_, layout.head, target);
   }
 
  protected:
@@ -190,8 +189,7 @@ std::int64_t scaled(const NetworkSpec& spec, std::int64_t channels) {
 
 }  // namespace
 
-std::unique_ptr<Network> make_preact_resnet18(const NetworkSpec& spec, Device device,
-                                              std::uint64_t seed) {
+std::unique_ptr<Network> make_preact_resnet18(const NetworkSpec& spec, const BuildTarget& target) {
   RP_CHECK(spec.arch == "preact_resnet18", "make_preact_resnet18",
            "called for architecture '" << spec.arch << "'");
   PreActLayout l;
@@ -205,11 +203,10 @@ std::unique_ptr<Network> make_preact_resnet18(const NetworkSpec& spec, Device de
   l.shortcut = "shortcut.0";
   l.final_bn = "bn";
   l.head = "linear";
-  return std::make_unique<PreActNetwork>(spec, l, device, seed);
+  return std::make_unique<PreActNetwork>(spec, l, target);
 }
 
-std::unique_ptr<Network> make_wide_resnet(const NetworkSpec& spec, Device device,
-                                          std::uint64_t seed) {
+std::unique_ptr<Network> make_wide_resnet(const NetworkSpec& spec, const BuildTarget& target) {
   int per_group = 0;
   if (spec.arch == "wide_resnet28_10") per_group = 4;  // (depth - 4) / 6
   if (spec.arch == "wide_resnet34_10") per_group = 5;
@@ -227,7 +224,7 @@ std::unique_ptr<Network> make_wide_resnet(const NetworkSpec& spec, Device device
   l.shortcut = "convShortcut";
   l.final_bn = "bn1";
   l.head = "fc";
-  return std::make_unique<PreActNetwork>(spec, l, device, seed);
+  return std::make_unique<PreActNetwork>(spec, l, target);
 }
 
 }  // namespace rp

@@ -25,12 +25,11 @@
 #include <memory>
 
 #include "engine/nn/network.h"
+#include "models/build_target.h"
 
 namespace rp {
 
-std::unique_ptr<Network> make_preact_resnet18(const NetworkSpec& spec, Device device,
-                                              std::uint64_t seed);
-std::unique_ptr<Network> make_wide_resnet(const NetworkSpec& spec, Device device,
-                                          std::uint64_t seed);
+std::unique_ptr<Network> make_preact_resnet18(const NetworkSpec& spec, const BuildTarget& target);
+std::unique_ptr<Network> make_wide_resnet(const NetworkSpec& spec, const BuildTarget& target);
 
 }  // namespace rp

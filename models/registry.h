@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/nn/network.h"
+#include "engine/nn/parameters.h"
 
 namespace rp {
 
@@ -17,5 +18,10 @@ const std::vector<std::string>& architectures();
 // A network with freshly initialized parameters (PyTorch's defaults, drawn from `seed`) on
 // `device`. Throws rp::Error for an unknown architecture or a bad spec.
 std::unique_ptr<Network> make_network(const NetworkSpec& spec, Device device, std::uint64_t seed);
+
+// Every parameter and buffer (name, shape, kind) the network of `spec` holds, in registration
+// order, computed without allocating them: what a checkpoint is checked against before a network
+// of its metadata's size is built. Throws rp::Error as make_network does.
+std::vector<ParamEntry> parameter_plan(const NetworkSpec& spec);
 
 }  // namespace rp

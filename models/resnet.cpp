@@ -218,7 +218,7 @@ template <typename Block>
 class ResNet final : public NetworkBase {
  public:
   ResNet(const NetworkSpec& spec, const Layout& layout, const std::vector<int>& blocks_per_stage,
-         Device device, std::uint64_t seed)
+         const BuildTarget& target)
       : NetworkBase(spec), imagenet_stem_(layout.imagenet_stem) {
     Planner p{store_, acts_, spec_.dtype, convs_, layout};
     const std::int64_t stem = scaled(64, spec_.width);
@@ -246,7 +246,7 @@ class ResNet final : public NetworkBase {
         shape = blocks_.back().out_shape;
       }
     }
-    finish(shape, blocks_.back().out, blocks_.back().g_out, layout.head, device, seed);
+    finish(shape, blocks_.back().out, blocks_.back().g_out, layout.head, target);
   }
 
  protected:
@@ -300,22 +300,22 @@ class ResNet final : public NetworkBase {
 
 }  // namespace
 
-std::unique_ptr<Network> make_resnet(const NetworkSpec& spec, Device device, std::uint64_t seed) {
+std::unique_ptr<Network> make_resnet(const NetworkSpec& spec, const BuildTarget& target) {
   const std::vector<int> basic18{2, 2, 2, 2}, deep{3, 4, 6, 3};
   if (spec.arch == "resnet18") {
-    return std::make_unique<ResNet<BasicBlock>>(spec, kCifar, basic18, device, seed);
+    return std::make_unique<ResNet<BasicBlock>>(spec, kCifar, basic18, target);
   }
   if (spec.arch == "resnet34") {
-    return std::make_unique<ResNet<BasicBlock>>(spec, kCifar, deep, device, seed);
+    return std::make_unique<ResNet<BasicBlock>>(spec, kCifar, deep, target);
   }
   if (spec.arch == "resnet50") {
-    return std::make_unique<ResNet<Bottleneck>>(spec, kCifar, deep, device, seed);
+    return std::make_unique<ResNet<Bottleneck>>(spec, kCifar, deep, target);
   }
   if (spec.arch == "imagenet_resnet18") {
-    return std::make_unique<ResNet<BasicBlock>>(spec, kImageNet, basic18, device, seed);
+    return std::make_unique<ResNet<BasicBlock>>(spec, kImageNet, basic18, target);
   }
   if (spec.arch == "imagenet_resnet50") {
-    return std::make_unique<ResNet<Bottleneck>>(spec, kImageNet, deep, device, seed);
+    return std::make_unique<ResNet<Bottleneck>>(spec, kImageNet, deep, target);
   }
   RP_FAIL("make_resnet", "unknown architecture '"
                              << spec.arch

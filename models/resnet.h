@@ -21,9 +21,10 @@
 #include <memory>
 
 #include "engine/nn/network.h"
+#include "models/build_target.h"
 
 namespace rp {
 
-std::unique_ptr<Network> make_resnet(const NetworkSpec& spec, Device device, std::uint64_t seed);
+std::unique_ptr<Network> make_resnet(const NetworkSpec& spec, const BuildTarget& target);
 
 }  // namespace rp

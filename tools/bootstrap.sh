@@ -11,6 +11,7 @@ packages=(
   cmake ninja-build g++ pkg-config git clang-format
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libstb-dev libpng-dev libjpeg62-turbo-dev
+  libcairo2-dev fonts-dejavu-core libexpat1-dev
 )
 
 install_debian_packages() {

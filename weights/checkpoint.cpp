@@ -41,14 +41,14 @@ std::string host_bytes(const Tensor& t) {
 }
 
 // Throws unless the stored tensor can be copied into `dst` (F32 or F64, the same shape).
-void check_fits(const SafetensorsFile& f, const std::string& name, const Tensor& dst) {
+void check_fits(const SafetensorsFile& f, const std::string& name, const Shape& expected) {
   const SafetensorsTensor& t = f.tensor(name);
   const std::string op = "checkpoint " + f.path();
   RP_CHECK(t.dtype == "F32" || t.dtype == "F64", op,
            "tensor '" << name << "' is " << t.dtype << "; expected F32 or F64");
   const Shape shape = Shape::from_range(t.shape.begin(), t.shape.end());
-  RP_CHECK(shape == dst.shape(), op,
-           "tensor '" << name << "': expected shape " << dst.shape() << ", found " << shape);
+  RP_CHECK(shape == expected, op,
+           "tensor '" << name << "': expected shape " << expected << ", found " << shape);
   // A NaN or Inf weight would evaluate to chance accuracy and a null loss: refused by name.
   const std::int64_t n = shape.numel();
   for (std::int64_t i = 0; i < n; ++i) {
@@ -63,6 +63,34 @@ void check_fits(const SafetensorsFile& f, const std::string& name, const Tensor&
     RP_CHECK(std::isfinite(v), op,
              "tensor '" << name << "' holds a non-finite value (" << v << ") at element " << i);
   }
+}
+
+// Every tensor a network of `entries` holds is in the file with its shape, in F32 or F64 and
+// finite; the file holds nothing else (but the momentum and BN's num_batches_tracked). Checked
+// against the parameter plan before a network is built, and against the network before a load.
+void check_holds(const SafetensorsFile& f, const std::vector<ParamEntry>& entries,
+                 const std::string& arch) {
+  const std::string op = "checkpoint " + f.path();
+  std::set<std::string> expected;
+  std::int64_t param_elems = 0;
+  for (const ParamEntry& e : entries) {
+    RP_CHECK(f.has(e.name), op, "lacks tensor '" << e.name << "' (another architecture?)");
+    expected.insert(e.name);
+    if (e.kind == ParamKind::Parameter) param_elems += e.shape.numel();
+  }
+  for (const auto& [name, t] : f.tensors()) {
+    const bool known =
+        expected.count(name) || name == Checkpoint::kMomentum || ends_with(name, kBatchesTracked);
+    RP_CHECK(known, op,
+             "holds tensor '" << name << "', which a " << arch
+                              << " does not have (another architecture?)");
+    if (ends_with(name, kBatchesTracked)) {
+      RP_CHECK(t.dtype == "I64" && t.shape.empty(), op,
+               "tensor '" << name << "' must be an I64 scalar, found " << t.dtype);
+    }
+  }
+  for (const ParamEntry& e : entries) check_fits(f, e.name, e.shape);
+  if (f.has(Checkpoint::kMomentum)) check_fits(f, Checkpoint::kMomentum, Shape{param_elems});
 }
 
 // Copies a stored tensor (checked by check_fits) into `dst`, converting F32 <-> F64.
@@ -287,25 +315,19 @@ Checkpoint Checkpoint::from_file(SafetensorsFile file) {
 }
 
 std::unique_ptr<Network> Checkpoint::load_network(Device device) const {
-  // The head sizes the network's last stage and the stem its first: both must be in the file
-  // before a network of the metadata's size is built (a file of no tensors with a large width
-  // in its metadata would otherwise allocate it first).
   const std::string op = "checkpoint " + path();
-  const std::string head = file_.has("fc.weight") ? "fc.weight" : "linear.weight";
-  RP_CHECK(file_.has(head) && file_.has("conv1.weight"), op,
-           "lacks the stem (conv1.weight) or the head (linear.weight or fc.weight): not a "
-           "network's weights");
-  const SafetensorsTensor& w = file_.tensor(head);
-  RP_CHECK(w.shape.size() == 2 && w.shape[0] == info_.spec.num_classes, op,
-           "the head " << head << " has shape " << Shape::from_range(w.shape.begin(), w.shape.end())
-                       << ", not (" << info_.spec.num_classes << ", features)");
-  std::unique_ptr<Network> net;
+  // Every tensor is checked against the names and shapes the metadata's network would hold,
+  // computed without allocating it: a file of no tensors with a large width in its metadata
+  // is refused before a network of that size exists.
+  std::vector<ParamEntry> plan;
   try {
-    net = make_network(info_.spec, device, 0);
+    plan = parameter_plan(info_.spec);
   } catch (const Error& e) {
-    RP_FAIL("checkpoint " + path(), "its metadata describes no buildable model: " << e.detail());
+    RP_FAIL(op, "its metadata describes no buildable model: " << e.detail());
   }
-  load_into(*net);
+  check_holds(file_, plan, info_.spec.arch);
+  std::unique_ptr<Network> net = make_network(info_.spec, device, 0);
+  copy_into(*net);
   return net;
 }
 
@@ -318,30 +340,16 @@ void Checkpoint::load_into(Network& net) const {
            "holds a " << info_.spec.arch << " (width " << info_.spec.width << ", "
                       << info_.spec.num_classes << " classes) but the network is a " << s.arch
                       << " (width " << s.width << ", " << s.num_classes << " classes)");
-  ParameterStore& store = net.parameters();
-  std::set<std::string> expected;
-  for (std::size_t i = 0; i < store.entries().size(); ++i) {
-    const ParamEntry& e = store.entries()[i];
-    RP_CHECK(file_.has(e.name), op, "lacks tensor '" << e.name << "' (another architecture?)");
-    expected.insert(e.name);
-  }
-  for (const auto& [name, t] : file_.tensors()) {
-    const bool known =
-        expected.count(name) || name == kMomentum || ends_with(name, kBatchesTracked);
-    RP_CHECK(known, op,
-             "holds tensor '" << name << "', which a " << s.arch
-                              << " does not have (another architecture?)");
-  }
   // Everything is checked before anything is copied: a bad file leaves the network as it was.
+  check_holds(file_, net.parameters().entries(), s.arch);
+  copy_into(net);
+}
+
+void Checkpoint::copy_into(Network& net) const {
+  ParameterStore& store = net.parameters();
   std::int64_t tracked = 0;
   for (const auto& [name, t] : file_.tensors()) {
-    if (!ends_with(name, kBatchesTracked)) continue;
-    RP_CHECK(t.dtype == "I64" && t.shape.empty(), op,
-             "tensor '" << name << "' must be an I64 scalar, found " << t.dtype);
-    std::memcpy(&tracked, file_.data(name), sizeof tracked);
-  }
-  for (std::size_t i = 0; i < store.entries().size(); ++i) {
-    check_fits(file_, store.entries()[i].name, store.value(i));
+    if (ends_with(name, kBatchesTracked)) std::memcpy(&tracked, file_.data(name), sizeof tracked);
   }
   for (std::size_t i = 0; i < store.entries().size(); ++i) {
     copy_in(file_, store.entries()[i].name, store.value(i));
@@ -352,7 +360,7 @@ void Checkpoint::load_into(Network& net) const {
 void Checkpoint::load_momentum(const Tensor& momentum) const {
   RP_CHECK(has_momentum(), "checkpoint " + path(),
            "holds no optimizer state (not a training checkpoint)");
-  check_fits(file_, kMomentum, momentum);
+  check_fits(file_, kMomentum, momentum.shape());
   copy_in(file_, kMomentum, momentum);
 }
 

@@ -72,6 +72,8 @@ class Checkpoint {
 
  private:
   static Checkpoint from_file(SafetensorsFile file);
+  // Copies every tensor into `net`, whose entries check_holds has accepted.
+  void copy_into(Network& net) const;
 
   SafetensorsFile file_;
   CheckpointInfo info_;

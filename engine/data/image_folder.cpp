@@ -64,6 +64,12 @@ Dataset load_image_folder(const std::string& root) {
     RP_CHECK(!files.empty(), op, class_dirs[c].string() << " holds no .png images");
     for (const fs::path& f : sorted(files)) {
       const Image img = load_png(f.string(), 3);
+      // A folder dataset is one of colour images of one size, like CIFAR-10's: a gray one
+      // among them is a mistake in the data, not something to convert silently.
+      RP_CHECK(!img.grayscale, op,
+               f.string() << " is a grayscale PNG; a folder dataset takes RGB images of one size "
+                             "(convert it, e.g. with ImageMagick: convert IN -type TrueColor "
+                             "PNG24:OUT)");
       if (first_file.empty()) {
         first_file = f.string();
         d.height = img.height;

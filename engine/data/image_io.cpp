@@ -89,6 +89,7 @@ Image load_png(const std::string& path, int channels) {
   gray.width = img.width;
   gray.height = img.height;
   gray.channels = 1;
+  gray.grayscale = img.grayscale;
   gray.pixels.resize(static_cast<std::size_t>(img.width * img.height));
   for (std::size_t p = 0; p < gray.pixels.size(); ++p) {
     const std::uint8_t* q = img.pixels.data() + 3 * p;
@@ -107,19 +108,30 @@ void append_bytes(void* context, void* data, int size) {
 
 }  // namespace
 
-void save_png(const std::string& path, const Image& image) {
+std::string encode_png(const Image& image) {
   RP_CHECK(image.width > 0 && image.height > 0 &&
                static_cast<std::int64_t>(image.pixels.size()) ==
                    image.width * image.height * image.channels,
-           "save_png",
-           path << ": " << image.pixels.size() << " bytes for a " << image.width << "x"
-                << image.height << "x" << image.channels << " image");
+           "encode_png",
+           image.pixels.size() << " bytes for a " << image.width << "x" << image.height << "x"
+                               << image.channels << " image");
   std::string png;
   const int ok =
       stbi_write_png_to_func(append_bytes, &png, static_cast<int>(image.width),
                              static_cast<int>(image.height), static_cast<int>(image.channels),
                              image.pixels.data(), static_cast<int>(image.width * image.channels));
-  RP_CHECK(ok != 0, "save_png", "cannot encode " << path);
+  RP_CHECK(ok != 0, "encode_png",
+           "stb could not encode a " << image.width << "x" << image.height << " image");
+  return png;
+}
+
+void save_png(const std::string& path, const Image& image) {
+  std::string png;
+  try {
+    png = encode_png(image);
+  } catch (const Error& e) {
+    RP_FAIL("save_png", path << ": " << e.detail());
+  }
   write_file_atomic(path, png);
 }
 

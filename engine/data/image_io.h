@@ -17,6 +17,8 @@ namespace rp {
 struct Image {
   std::int64_t width = 0, height = 0, channels = 0;
   std::vector<std::uint8_t> pixels;
+  // The file stored gray levels (a decoder still returns RGB): for readers that refuse them.
+  bool grayscale = false;
 };
 
 // Bounds on a declared image size, checked before decoding.
@@ -38,5 +40,7 @@ Image decode_image(const std::uint8_t* bytes, std::size_t size, const std::strin
 // convert("L")), 3 (RGB) or 4 (RGBA, opaque where the file has no alpha).
 Image load_png(const std::string& path, int channels = 3);
 void save_png(const std::string& path, const Image& image);
+// The PNG file's bytes (deterministic: no timestamps).
+std::string encode_png(const Image& image);
 
 }  // namespace rp

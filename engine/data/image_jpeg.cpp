@@ -69,6 +69,7 @@ bool run_decode(jpeg_decompress_struct* cinfo, ErrorState* err, const std::uint8
   img.width = out->width;
   img.height = out->height;
   img.channels = cinfo->output_components;
+  img.grayscale = cinfo->jpeg_color_space == JCS_GRAYSCALE;
   const auto stride = static_cast<std::size_t>(img.width * img.channels);
   img.pixels.resize(stride * static_cast<std::size_t>(img.height));
   while (cinfo->output_scanline < cinfo->output_height) {

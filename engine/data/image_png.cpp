@@ -82,6 +82,7 @@ bool run_decode(png_structp png, png_infop info, ErrorState* err, Decoded* out, 
   img.width = out->width;
   img.height = out->height;
   img.channels = channels;
+  img.grayscale = (color & PNG_COLOR_MASK_COLOR) == 0;
   img.pixels.resize(static_cast<std::size_t>(out->height) * stride);
   out->rows->resize(static_cast<std::size_t>(out->height));
   for (std::size_t y = 0; y < out->rows->size(); ++y)

@@ -55,6 +55,17 @@ std::string relative(const std::string& path, const std::string& dir) {
   return std::filesystem::path(path).lexically_relative(dir).generic_string();
 }
 
+// The PNG shown, its PDF and SVG linked.
+void figure_files(std::ostringstream& os, const std::string& out_dir, const std::string& title,
+                  const std::string& png, const std::string& pdf, const std::string& svg) {
+  const std::string p = html_escape(relative(png, out_dir));
+  os << "<a href=\"" << p << "\"><img src=\"" << p << "\" alt=\"" << html_escape(title)
+     << "\"></a>\n<p class=\"files\">";
+  if (!pdf.empty()) os << "<a href=\"" << html_escape(relative(pdf, out_dir)) << "\">PDF</a> ";
+  if (!svg.empty()) os << "<a href=\"" << html_escape(relative(svg, out_dir)) << "\">SVG</a> ";
+  os << "<a href=\"" << p << "\">PNG</a></p>\n";
+}
+
 }  // namespace
 
 std::string html_escape(const std::string& s) {
@@ -88,6 +99,8 @@ void write_index_html(const std::string& out_dir, const HtmlPage& page,
      << "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;"
         "color:#222}\n"
      << "img{image-rendering:pixelated;max-width:100%;border:1px solid #ccc}\n"
+     << ".files{font-size:90%;margin:.2em 0}pre{background:#f4f4f4;padding:.6em;"
+        "overflow-x:auto}\n"
      << "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;"
         "padding:2px 8px;text-align:left}\n"
      << "figure{margin:2em 0}figcaption{margin:.5em 0}\n</style></head><body>\n"
@@ -99,11 +112,20 @@ void write_index_html(const std::string& out_dir, const HtmlPage& page,
       os << "<tr><th>" << html_escape(k) << "</th><td>" << html_escape(v) << "</td></tr>\n";
     os << "</table>\n";
   }
+  if (!page.reproduce.empty()) {
+    os << "<h2>How to reproduce</h2>\n<pre>" << html_escape(page.reproduce) << "</pre>\n";
+  }
+  for (const HtmlFigure& f : page.plots) {
+    os << "<figure id=\"" << html_escape(f.id) << "\">\n<h2>" << html_escape(f.title) << "</h2>\n";
+    figure_files(os, out_dir, f.title, f.png, f.pdf, f.svg);
+    os << "<figcaption>" << html_escape(f.caption) << "</figcaption>\n</figure>\n";
+  }
   for (const StudyReport& r : reports) {
     os << "<figure id=\"" << html_escape(r.name) << "\">\n<h2>" << html_escape(r.title)
-       << "</h2>\n<img src=\"" << html_escape(relative(r.figure, out_dir)) << "\" alt=\""
-       << html_escape(r.title) << "\">\n<figcaption>" << html_escape(r.caption) << " ("
-       << number(r.seconds) << " s; every parameter and per-image number in <a href=\""
+       << "</h2>\n";
+    figure_files(os, out_dir, r.title, r.figure, r.figure_pdf, r.figure_svg);
+    os << "<figcaption>" << html_escape(r.caption) << " (" << number(r.seconds)
+       << " s; every parameter and per-image number in <a href=\""
        << html_escape(relative(r.manifest, out_dir)) << "\">"
        << html_escape(relative(r.manifest, out_dir)) << "</a>)</figcaption>\n";
     metrics_table(os, r.summary);

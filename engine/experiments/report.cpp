@@ -15,6 +15,7 @@ void check_study_setup(const StudySetup& s, const std::string& what) {
   RP_CHECK(!s.out_dir.empty(), what, "needs an output directory");
   RP_CHECK(s.scale >= 1 && s.scale <= 16, what,
            "figure scale must be in [1, 16], found " << s.scale);
+  RP_CHECK(s.dpi >= 36 && s.dpi <= 1200, what, "--dpi must be in [36, 1200], found " << s.dpi);
   RP_CHECK(s.class_names.size() == s.data->classes.size(), what,
            s.class_names.size() << " class names for " << s.data->classes.size() << " classes");
   std::set<std::string> roles;

@@ -1,8 +1,9 @@
 // The four experiments as studies of one or more models side by side (the paper compares a
 // robust and a standard model): each study runs its experiment for every model on the same
 // images and writes, into one output directory,
-//   <name>.png    a labelled figure laid out like the paper's (rows: sources, targets, each
-//                 model's results; columns: examples), metrics drawn into it
+//   <name>.pdf    a labelled figure laid out like the paper's (rows: sources, targets, each
+//   <name>.svg    model's results; columns: examples), metrics in the captions: PDF and SVG
+//   <name>.png    with vector text, PNG at StudySetup::dpi
 //   <name>/       the raw images, one PNG per image at the data's resolution
 //   <name>.json   the manifest: every parameter, the data and images used, the checkpoints,
 //                 per-image and mean metrics for each model, timings, the files written
@@ -34,15 +35,17 @@ struct StudySetup {
   std::vector<std::string> class_names;
   std::string out_dir;
   std::uint64_t seed = 0;  // noise seeds and random coordinates
-  std::int64_t scale = 3;  // figure pixels per image pixel
+  std::int64_t scale = 3;  // figure points per image pixel
+  double dpi = 144;        // the figure PNG's resolution
   bool progress = true;    // progress lines on stderr
 };
 
 struct StudyReport {
-  std::string name;        // invert, interpolate, visualize, maximizing, manipulate
-  std::string title;       // one line
-  std::string caption;     // what the figure shows and how to read it (index.html)
-  std::string figure;      // path of the PNG
+  std::string name;     // invert, interpolate, visualize, maximizing, manipulate
+  std::string title;    // one line
+  std::string caption;  // what the figure shows and how to read it (index.html)
+  std::string figure;   // path of the PNG
+  std::string figure_pdf, figure_svg;
   std::string manifest;    // path of the JSON
   nlohmann::json summary;  // per model: the mean metrics
   double seconds = 0;

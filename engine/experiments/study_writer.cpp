@@ -10,6 +10,7 @@
 #include "engine/core/files.h"
 #include "engine/core/rng_streams.h"
 #include "engine/data/image_io.h"
+#include "engine/figures/figure_files.h"
 
 namespace rp {
 
@@ -83,7 +84,7 @@ Figure StudyWriter::figure(const std::string& title) const {
   f.channels = s_.data->channels;
   f.height = s_.data->height;
   f.width = s_.data->width;
-  f.scale = s_.scale;
+  f.scale = static_cast<double>(s_.scale);
   return f;
 }
 
@@ -127,12 +128,14 @@ StudyReport StudyWriter::finish(const Figure& fig, nlohmann::json manifest, nloh
   r.name = name_;
   r.title = std::move(title);
   r.caption = std::move(caption);
-  r.figure = s_.out_dir + "/" + name_ + ".png";
   r.manifest = s_.out_dir + "/" + name_ + ".json";
   r.summary = std::move(summary);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const Canvas canvas = render_figure(fig);
-  canvas.save(r.figure);
+  const FigureFiles figure =
+      write_figure_files(layout_figure(fig), s_.out_dir + "/" + name_, s_.dpi);
+  r.figure = figure.png;
+  r.figure_pdf = figure.pdf;
+  r.figure_svg = figure.svg;
   nlohmann::json models = nlohmann::json::array();
   for (const ModelUnderStudy& m : s_.models) {
     models.push_back({{"role", m.role}, {"checkpoint", m.checkpoint}, {"info", m.info}});
@@ -150,7 +153,9 @@ StudyReport StudyWriter::finish(const Figure& fig, nlohmann::json manifest, nloh
   manifest["summary"] = r.summary;
   manifest["seconds"] = r.seconds;
   manifest["files"] = {{"figure", name_ + ".png"},
-                       {"figure_size", {canvas.width(), canvas.height()}},
+                       {"figure_pdf", name_ + ".pdf"},
+                       {"figure_svg", name_ + ".svg"},
+                       {"figure_size", {figure.png_width, figure.png_height}},
                        {"images", files_}};
   write_file_atomic(r.manifest, manifest.dump(2) + "\n");
   return r;

@@ -1,13 +1,13 @@
-// Labelled image grids, the layout of the paper's figures: a title, one row per kind of image
-// (clean, adversarial, robust model's result ...) with its label on the left, one column per
-// example, a caption under every image, and notes at the bottom.
+// Labelled image grids, the layout of the paper's figures: a title, column labels, one row per
+// kind of image (clean, adversarial, robust model's result ...) with its label on the left, one
+// column per example, a caption in a smaller size under every image, then the legend and notes.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "engine/figures/canvas.h"
+#include "engine/figures/drawing.h"
 
 namespace rp {
 
@@ -18,23 +18,29 @@ struct FigureCell {
 };
 
 struct FigureRow {
-  std::string label;
+  std::string label;  // may hold '\n'
   std::vector<FigureCell> cells;
+};
+
+struct LegendEntry {
+  Rgb color;
+  std::string text;
 };
 
 struct Figure {
   std::string title;
   std::int64_t channels = 3, height = 32, width = 32;
-  std::int64_t scale = 3;  // screen pixels per image pixel
+  double scale = 3;                        // points per image pixel
+  std::vector<std::string> column_labels;  // above the columns; empty: none
   std::vector<FigureRow> rows;
-  std::vector<std::string> notes;
+  std::vector<LegendEntry> legend;  // what the captions' colours mean
+  std::vector<std::string> notes;   // small print at the bottom
 };
 
-// Labels, captions, margins and gaps are drawn this many times their base size: 1 for cells
-// under 224 pixels (CIFAR's 32-pixel images at scale 3), growing with the cells up to 4, so
-// that text stays legible next to ImageNet's 224-pixel images.
-std::int64_t figure_text_scale(std::int64_t cell_width, std::int64_t cell_height);
+// Text sizes grow with the cells, from 1 for cells under 192 points (CIFAR's 32-pixel images at
+// scale 3) up to 2.5, so that labels stay legible beside ImageNet's 224-pixel images.
+double figure_text_scale(double cell_width, double cell_height);
 
-Canvas render_figure(const Figure& f);
+Drawing layout_figure(const Figure& f);
 
 }  // namespace rp

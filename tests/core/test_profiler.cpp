@@ -51,11 +51,13 @@ TEST(Profiler, ScopesAddUpByKindAndName) {
   EXPECT_EQ(bwd->calls, 1);
   EXPECT_GE(bwd->seconds, 0.005);
   EXPECT_EQ(phases[0].seconds >= phases[1].seconds, true);  // slowest first
-  const Profiler::Row* layer = find(p.rows(ProfileKind::Layer), "layer1.0");
+  const auto layers = p.rows(ProfileKind::Layer);           // rows() returns a copy: keep it alive
+  const Profiler::Row* layer = find(layers, "layer1.0");
   ASSERT_NE(layer, nullptr);
   EXPECT_EQ(layer->calls, 3);
   EXPECT_LE(layer->seconds, fwd->seconds);  // nested inside the phase
-  const Profiler::Row* op = find(p.rows(ProfileKind::Op), "fill");
+  const auto ops = p.rows(ProfileKind::Op);
+  const Profiler::Row* op = find(ops, "fill");
   ASSERT_NE(op, nullptr);
   EXPECT_EQ(op->calls, 1);
 

@@ -79,6 +79,29 @@ TEST(Models, RegistryListsEveryArchitecture) {
   }
 }
 
+TEST(Models, TheParameterPlanIsTheBuiltNetworksEntries) {
+  for (const std::string& arch : architectures()) {
+    const NetworkSpec spec = tiny(arch);
+    const std::vector<ParamEntry> plan = parameter_plan(spec);
+    const auto net = make_network(spec, Device::cpu(), 0);
+    const std::vector<ParamEntry>& built = net->parameters().entries();
+    ASSERT_EQ(plan.size(), built.size()) << arch;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      EXPECT_EQ(plan[i].name, built[i].name) << arch;
+      EXPECT_EQ(plan[i].shape, built[i].shape) << arch << " " << plan[i].name;
+      EXPECT_EQ(plan[i].kind, built[i].kind) << arch << " " << plan[i].name;
+    }
+  }
+  // Planning allocates nothing: a network far beyond memory plans in an instant.
+  NetworkSpec huge = tiny("resnet50", DType::F32, 32);
+  huge.width = 64;
+  std::int64_t elems = 0;
+  for (const ParamEntry& e : parameter_plan(huge)) elems += e.shape.numel();
+  EXPECT_GT(elems, std::int64_t{50'000'000'000});
+  NetworkSpec unknown = tiny("resnet19");
+  EXPECT_THROW(parameter_plan(unknown), Error);
+}
+
 TEST(Models, NamesFollowTheRobustnessLibrary) {
   NetworkSpec s;
   s.arch = "resnet18";

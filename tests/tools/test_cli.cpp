@@ -519,11 +519,37 @@ TEST(CliDemo, TinyDemoWritesEveryFigureAndTheIndex) {
     const nlohmann::json m = read_json(out + "/" + name + ".json");
     expect_outputs_decode(out, m);
     EXPECT_NE(html.find(std::string("src=\"") + name + ".png\""), std::string::npos) << name;
+    // The vector versions beside each PNG, linked.
+    for (const char* ext : {".pdf", ".svg"}) {
+      EXPECT_TRUE(std::filesystem::exists(out + "/" + name + ext)) << name << ext;
+      EXPECT_NE(html.find(std::string("href=\"") + name + ext + "\""), std::string::npos) << name;
+    }
     EXPECT_NE(html.find(std::string("href=\"") + name + ".json\""), std::string::npos) << name;
     ASSERT_EQ(m.at("models").size(), 2u);
     EXPECT_EQ(m.at("models")[0].at("role"), "robust");
     EXPECT_EQ(m.at("models")[1].at("role"), "standard");
   }
+  // Both models' training curves and the eps sweep, shown and linked; the sweep's table; the
+  // inversion ratio; how to reproduce; nothing fetched from elsewhere.
+  for (const char* plot : {"training_curves", "eps_sweep"}) {
+    for (const char* ext : {".png", ".pdf", ".svg"}) {
+      EXPECT_TRUE(std::filesystem::exists(out + "/" + plot + ext)) << plot << ext;
+    }
+    EXPECT_NE(html.find(std::string("src=\"") + plot + ".png\""), std::string::npos) << plot;
+    EXPECT_NE(html.find(std::string("href=\"") + plot + ".pdf\""), std::string::npos) << plot;
+  }
+  std::ifstream csv_in(out + "/eps_sweep.csv");
+  std::string header;
+  std::getline(csv_in, header);
+  EXPECT_EQ(header, "model,eps,robust_accuracy");
+  int rows = 0;
+  for (std::string line; std::getline(csv_in, line);) ++rows;
+  EXPECT_EQ(rows, 8);  // 2 models x 4 eps
+  EXPECT_NE(html.find("ratio robust/standard"), std::string::npos);
+  EXPECT_NE(html.find("How to reproduce"), std::string::npos);
+  EXPECT_NE(html.find("robustprior demo --size tiny --seed 0 --out " + out), std::string::npos);
+  EXPECT_EQ(html.find("http"), std::string::npos);  // offline: no external fonts or scripts
+  EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(out + "/models/robust/latest.safetensors"));
   EXPECT_TRUE(std::filesystem::exists(out + "/models/standard/latest.safetensors"));
   // The robust run is adversarially trained at L2 eps 0.5.

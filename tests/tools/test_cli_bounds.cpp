@@ -2,14 +2,19 @@
 // bounded memory (each run here is capped at 2 GiB of address space: an attempt to allocate for
 // a batch of 10^8 would fail the run without the message).
 #include <gtest/gtest.h>
+#include <png.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
+#include <tuple>
 
+#include "tests/data/image_files.h"
 #include "tests/support/cli_run.h"
 #include "tests/support/temp_dir.h"
 
@@ -17,8 +22,17 @@ namespace {
 
 using rp::test::CliRun;
 
+// AddressSanitizer reserves terabytes of address space for its shadow memory, so under it the
+// cap is its own per-allocation limit instead of ulimit -v.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr const char* kMemoryCap =
+    "export ASAN_OPTIONS=\"$ASAN_OPTIONS:max_allocation_size_mb=2048\"; ";
+#else
+constexpr const char* kMemoryCap = "ulimit -v 2097152; ";
+#endif
+
 CliRun run_capped(const std::string& args) {
-  return rp::test::run_cli(ROBUSTPRIOR_CLI, args, "ulimit -v 2097152; ");
+  return rp::test::run_cli(ROBUSTPRIOR_CLI, args, kMemoryCap);
 }
 
 TEST(CliBounds, AbsurdTrainingFlagsAreRefusedBeforeWork) {
@@ -56,6 +70,65 @@ TEST(CliBounds, AbsurdEvaluationFlagsAreRefused) {
     const CliRun r = run_capped(args);
     EXPECT_NE(r.exit_code, 0) << args;
     EXPECT_NE(r.output.find(expected), std::string::npos) << args << ": " << r.output;
+  }
+}
+
+// A folder dataset (train/ and test/, two classes of two 4x4 RGB PNGs) with one training image
+// spoiled: each is refused naming the file, before training starts, in bounded memory.
+TEST(CliBounds, AbsurdImagesAreRefusedBeforeWork) {
+  rp::test::TempDir dir;
+  using rp::test::pattern_pixels;
+  auto folder = [&](const std::string& name, const std::function<void(const std::string&)>& spoil) {
+    const std::string root = dir.file(name);
+    for (const char* split : {"train", "test"}) {
+      for (const char* cls : {"a", "b"}) {
+        const std::string d = root + "/" + split + "/" + cls;
+        std::filesystem::create_directories(d);
+        for (int k = 1; k <= 2; ++k) {
+          rp::test::write_png_file(d + "/" + std::to_string(k) + ".png", 4, 4, PNG_COLOR_TYPE_RGB,
+                                   8, pattern_pixels(4, 4, 3, static_cast<std::uint64_t>(k)));
+        }
+      }
+    }
+    spoil(root + "/train/b/2.png");
+    return root;
+  };
+  auto huge = [](const std::string& path) {
+    std::string png = rp::test::read_bytes(path);
+    for (const std::size_t at : {std::size_t{16}, std::size_t{20}}) {  // IHDR width, height
+      for (int k = 0; k < 4; ++k) png[at + static_cast<std::size_t>(k)] = "\0\0\x75\x30"[k];
+    }
+    const std::uint32_t crc =
+        rp::test::png_crc(reinterpret_cast<const std::uint8_t*>(png.data()) + 12, 17);
+    for (int k = 0; k < 4; ++k) {
+      png[29 + static_cast<std::size_t>(k)] = static_cast<char>(crc >> (24 - 8 * k));
+    }
+    rp::test::write_bytes(path, png);
+  };
+  auto truncated = [](const std::string& path) {
+    rp::test::write_bytes(path, rp::test::read_bytes(path).substr(0, 45));
+  };
+  auto other_size = [](const std::string& path) {
+    rp::test::write_png_file(path, 5, 4, PNG_COLOR_TYPE_RGB, 8, pattern_pixels(5, 4, 3));
+  };
+  auto gray = [](const std::string& path) {
+    rp::test::write_png_file(path, 4, 4, PNG_COLOR_TYPE_GRAY, 8, pattern_pixels(4, 4, 1));
+  };
+  const std::tuple<std::string, std::function<void(const std::string&)>, std::string> cases[] = {
+      {"huge", huge, "the PNG declares 30000x30000 pixels"},
+      {"truncated", truncated, "not a readable PNG"},
+      {"other_size", other_size, "is 5x4 but"},
+      {"gray", gray, "is a grayscale PNG"},
+  };
+  for (const auto& [name, spoil, expected] : cases) {
+    const std::string data = folder(name, spoil);
+    const std::string out = dir.file(name + "_run");
+    const CliRun r = run_capped("train --dataset folder --data " + data +
+                                " --width 0.0625 --epochs 1 --batch-size 2 --quiet --out " + out);
+    EXPECT_EQ(r.exit_code, 1) << name << ": " << r.output;
+    EXPECT_NE(r.output.find("train/b/2.png"), std::string::npos) << name << ": " << r.output;
+    EXPECT_NE(r.output.find(expected), std::string::npos) << name << ": " << r.output;
+    EXPECT_FALSE(std::filesystem::exists(out + "/latest.safetensors")) << name;
   }
 }
 

@@ -360,6 +360,14 @@ TEST(Checkpoint, RefusesBadMetadataTruncationAndForeignFiles) {
               Checkpoint::open(with_meta("arch", "resnet19")).load_network(Device::cpu());
             }).find("describes no buildable model"),
             std::string::npos);
+  // A metadata width far beyond memory over a tiny model's tensors: refused by the first
+  // tensor whose shape differs, before a network of that size is built (building it would
+  // fail on memory instead).
+  const std::string huge = with_meta("width", "64");
+  EXPECT_NE(error_of([&] {
+              Checkpoint::open(huge).load_network(Device::cpu());
+            }).find("tensor 'conv1.weight': expected shape [4096,3,3,3], found [4,3,3,3]"),
+            std::string::npos);
   EXPECT_NE(error_of([] { Checkpoint::open("/no/such.safetensors"); }).find("/no/such.safetensors"),
             std::string::npos);
 }

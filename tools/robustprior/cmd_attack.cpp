@@ -15,6 +15,7 @@
 #include "engine/core/error.h"
 #include "engine/core/files.h"
 #include "engine/core/rng_streams.h"
+#include "engine/figures/figure_files.h"
 #include "engine/figures/grid.h"
 #include "tools/robustprior/checkpoint_session.h"
 #include "tools/robustprior/commands.h"
@@ -26,10 +27,11 @@ namespace {
 struct AttackOptions {
   SessionOptions session;
   AttackFlags attack;
-  std::string images, target, out = "attack.png";
+  std::string images, target, out = "attack";
   bool targeted = false;
   std::int64_t count = 8, scale = 3;
   double magnify = 0;  // 0: automatic
+  double dpi = kDefaultDpi;
   std::uint64_t seed = 0;
 };
 
@@ -83,6 +85,8 @@ void run_attack(const AttackOptions& o) {
   const AttackParams params = o.attack.params("attack");
   RP_CHECK(o.scale >= 1 && o.scale <= 16, "attack",
            "--scale must be in [1, 16], found " << o.scale);
+  RP_CHECK(o.dpi >= kMinDpi && o.dpi <= kMaxDpi, "attack",
+           "--dpi must be in [" << kMinDpi << ", " << kMaxDpi << "], found " << o.dpi);
   RP_CHECK(o.magnify >= 0 && std::isfinite(o.magnify), "attack", "--magnify must be >= 0");
   RP_CHECK(!o.targeted || !o.target.empty(), "attack",
            "a targeted attack needs a target: --target CLASS (a class name or index)");
@@ -134,7 +138,7 @@ void run_attack(const AttackOptions& o) {
   fig.channels = spec.channels;
   fig.height = spec.image_h;
   fig.width = spec.image_w;
-  fig.scale = o.scale;
+  fig.scale = static_cast<double>(o.scale);
   std::ostringstream title;
   title << spec.arch << ": " << (targeted ? "targeted " : "") << "L" << o.attack.constraint
         << " eps " << o.attack.eps << ", PGD-" << params.steps;
@@ -191,12 +195,16 @@ void run_attack(const AttackOptions& o) {
        << (targeted ? ", " + std::to_string(hit) + " reached " +
                           classes[static_cast<std::size_t>(target)]
                     : "")
-       << ". Green: correct, red: wrong. Perturbation shown as 0.5 + "
-       << static_cast<int>(std::lround(magnify)) << " x delta.";
+       << ". Perturbation shown as 0.5 + " << static_cast<int>(std::lround(magnify)) << " x delta.";
   fig.notes = {note.str(), "checkpoint " + o.session.checkpoint};
-  render_figure(fig).save(o.out);
+  fig.legend = {{kGreen, "predicted correctly"}, {kRed, "predicted wrongly"}};
+  const FigureFiles files = write_figure_files(layout_figure(fig), figure_stem(o.out), o.dpi);
   const nlohmann::json j = {{"checkpoint", o.session.checkpoint},
-                            {"figure", o.out},
+                            {"figure",
+                             {{"png", files.png},
+                              {"pdf", files.pdf},
+                              {"svg", files.svg},
+                              {"png_size", {files.png_width, files.png_height}}}},
                             {"attack",
                              {{"constraint", o.attack.constraint},
                               {"eps", o.attack.eps},
@@ -211,12 +219,10 @@ void run_attack(const AttackOptions& o) {
                             {"clean_correct", clean_correct},
                             {"adversarial_correct", adv_correct},
                             {"images", per_image}};
-  const std::string json_path = o.out.size() > 4 && o.out.substr(o.out.size() - 4) == ".png"
-                                    ? o.out.substr(0, o.out.size() - 4) + ".json"
-                                    : o.out + ".json";
+  const std::string json_path = figure_stem(o.out) + ".json";
   write_file_atomic(json_path, j.dump(2) + "\n");
   std::printf("%d/%lld correct clean, %d/%lld adversarial; figure %s, numbers %s\n", clean_correct,
-              static_cast<long long>(n), adv_correct, static_cast<long long>(n), o.out.c_str(),
+              static_cast<long long>(n), adv_correct, static_cast<long long>(n), files.pdf.c_str(),
               json_path.c_str());
 }
 
@@ -233,9 +239,12 @@ void add_attack_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--target", o->target, "targeted attack towards this class (name or index)");
   cmd->add_flag("--targeted", o->targeted, "Targeted attack (needs --target; --target implies it)");
-  cmd->add_option("--out", o->out, "the figure (PNG); the numbers go beside it as .json")
+  cmd->add_option("--out", o->out,
+                  "the figure's path without extension: .pdf, .svg and .png are written, and "
+                  "the numbers as .json")
       ->capture_default_str();
-  cmd->add_option("--scale", o->scale, "screen pixels per image pixel")->capture_default_str();
+  cmd->add_option("--scale", o->scale, "points per image pixel")->capture_default_str();
+  cmd->add_option("--dpi", o->dpi, "the PNG's resolution")->capture_default_str();
   cmd->add_option("--magnify", o->magnify, "perturbation magnification (0: automatic)");
   cmd->add_option("--seed", o->seed, "seed of the random starts")->capture_default_str();
   cmd->callback([o] { run_attack(*o); });

@@ -11,9 +11,12 @@
 
 #include "engine/adv/robust_eval.h"
 #include "engine/core/error.h"
+#include "engine/core/files.h"
 #include "engine/core/rng_streams.h"
 #include "engine/data/loader.h"
 #include "engine/experiments/html_index.h"
+#include "engine/figures/figure_files.h"
+#include "engine/figures/run_plots.h"
 #include "engine/train/progress.h"
 #include "tools/robustprior/commands.h"
 #include "tools/robustprior/demo_plan.h"
@@ -27,6 +30,7 @@ namespace {
 struct DemoOptions {
   std::string out = "out/demo", data = "synthetic", checkpoints, size = "auto", device = "cpu";
   std::int64_t threads = 0, scale = 3;
+  double dpi = kDefaultDpi;
   std::int64_t max_iterations = 0;  // 0: the size's own counts
   std::uint64_t seed = 0;
   bool quiet = false, tf32 = false;
@@ -65,6 +69,8 @@ void run_demo(const DemoOptions& o) {
   const std::string size = o.size != "auto" ? o.size : device.is_cuda() ? "gpu" : "cpu";
   RP_CHECK(o.threads >= 0, "demo", "--threads must be >= 0, found " << o.threads);
   RP_CHECK(o.scale >= 1 && o.scale <= 16, "demo", "--scale must be in [1, 16], found " << o.scale);
+  RP_CHECK(o.dpi >= kMinDpi && o.dpi <= kMaxDpi, "demo",
+           "--dpi must be in [" << kMinDpi << ", " << kMaxDpi << "], found " << o.dpi);
   DemoPlan plan = demo_plan(size, data, o.out, o.seed, o.device, o.threads);
   if (o.max_iterations != 0) cap_iterations(plan, o.max_iterations);
   plan.standard.tf32 = plan.robust.tf32 = o.tf32;
@@ -108,30 +114,84 @@ void run_demo(const DemoOptions& o) {
   eo.out = o.out;
   eo.seed = o.seed;
   eo.scale = o.scale;
+  eo.dpi = o.dpi;
   eo.quiet = o.quiet;
   const auto session = open_experiment(eo, "demo");
   const StudySetup& setup = session->setup;
   const Dataset& test = session->data;
 
-  // How robust each model is, for the captions: PGD-10 at the robust model's training radius.
-  stage(o.quiet, ++at, stages, "measuring clean and robust accuracy (L2 eps 0.5, PGD-10)");
-  AttackParams eval_attack{ThreatModel::L2, 0.5, 2.5 * 0.5 / 10, 10, false, 1, true};
+  // How robust each model is: PGD-10 at every eps of the sweep, the robust model's training
+  // radius among them (for the facts).
+  const std::vector<double> sweep = {0.25, 0.5, 1.0};  // and eps 0: the clean accuracy
+  stage(o.quiet, ++at, stages, "measuring robust accuracy against L2 eps (PGD-10)");
   nlohmann::json accuracy;
+  std::vector<EpsCurve> curves;
   for (const ModelUnderStudy& m : setup.models) {
     const std::int64_t batch = 100;
     m.net->prepare(*setup.ctx, batch);
-    BatchLoader loader(to_device(take(test, plan.robust_eval_images), setup.ctx->device()),
-                       LoaderOptions{batch, false, false, 4, true}, o.seed);
-    PgdAttack pgd(*m.net, setup.ctx->device(), batch);
-    const RobustResult r =
-        evaluate_robust(*setup.ctx, *m.net, pgd, loader, eval_attack,
-                        RngStream{o.seed, rng_stream(RngPurpose::RandomStart, 0), 0});
-    accuracy[m.role] = {
-        {"clean", r.clean_accuracy}, {"robust", r.robust_accuracy}, {"images", r.examples}};
+    EpsCurve curve{m.role, {0.0}, {}};
+    for (const double eps : sweep) {
+      BatchLoader loader(to_device(take(test, plan.robust_eval_images), setup.ctx->device()),
+                         LoaderOptions{batch, false, false, 4, true}, o.seed);
+      PgdAttack pgd(*m.net, setup.ctx->device(), batch);
+      const AttackParams attack{ThreatModel::L2, eps, 2.5 * eps / 10, 10, false, 1, true};
+      const RobustResult r =
+          evaluate_robust(*setup.ctx, *m.net, pgd, loader, attack,
+                          RngStream{o.seed, rng_stream(RngPurpose::RandomStart, 0), 0});
+      if (curve.robust_accuracy.empty()) curve.robust_accuracy.push_back(r.clean_accuracy);
+      curve.eps.push_back(eps);
+      curve.robust_accuracy.push_back(r.robust_accuracy);
+      if (eps == 0.5) {
+        accuracy[m.role] = {
+            {"clean", r.clean_accuracy}, {"robust", r.robust_accuracy}, {"images", r.examples}};
+      }
+    }
     if (!o.quiet) {
-      std::fprintf(stderr, "  %-8s clean %s, robust %s (%lld test images)\n", m.role.c_str(),
-                   percent(r.clean_accuracy).c_str(), percent(r.robust_accuracy).c_str(),
-                   static_cast<long long>(r.examples));
+      std::fprintf(stderr, "  %-8s", m.role.c_str());
+      for (std::size_t i = 0; i < curve.eps.size(); ++i) {
+        std::fprintf(stderr, " eps %g: %s", curve.eps[i],
+                     percent(curve.robust_accuracy[i]).c_str());
+      }
+      std::fprintf(stderr, " (%lld test images)\n",
+                   static_cast<long long>(accuracy[m.role]["images"].get<std::int64_t>()));
+    }
+    curves.push_back(curve);
+  }
+  HtmlPage page;
+  make_directories(o.out);
+  {
+    Plot p = eps_sweep_plot(curves, "L2, PGD-10");
+    p.notes.push_back(std::to_string(plan.robust_eval_images) +
+                      " test images; eps 0 is the clean "
+                      "accuracy.");
+    const FigureFiles f = write_figure_files(layout_plot(p), o.out + "/eps_sweep", o.dpi);
+    std::ostringstream csv;
+    csv << "model,eps,robust_accuracy\n";
+    for (const EpsCurve& c : curves) {
+      for (std::size_t i = 0; i < c.eps.size(); ++i)
+        csv << c.name << "," << c.eps[i] << "," << c.robust_accuracy[i] << "\n";
+    }
+    write_file_atomic(o.out + "/eps_sweep.csv", csv.str());
+    page.plots.push_back({"eps_sweep", "Robust accuracy against the attack's radius",
+                          "Accuracy of both models on test images attacked by PGD-10 within an L2 "
+                          "ball of radius eps (table: eps_sweep.csv). The robust model keeps its "
+                          "accuracy under attacks that break the standard one.",
+                          f.png, f.pdf, f.svg});
+  }
+  // The training curves of both models, when their runs' logs are at hand.
+  {
+    std::vector<RunMetrics> runs;
+    for (const std::string& ck : {robust_path, standard_path}) {
+      const std::string dir = std::filesystem::path(ck).parent_path().string();
+      if (std::filesystem::exists(dir + "/metrics.jsonl")) runs.push_back(read_run_metrics(dir));
+    }
+    if (!runs.empty()) {
+      const FigureFiles f =
+          write_figure_files(layout_plot(training_curves(runs)), o.out + "/training_curves", o.dpi);
+      page.plots.push_back({"training_curves", "Training curves",
+                            "Loss, accuracy and learning rate per epoch of each model's training "
+                            "run (from its metrics.jsonl).",
+                            f.png, f.pdf, f.svg});
     }
   }
 
@@ -180,7 +240,6 @@ void run_demo(const DemoOptions& o) {
   stage(o.quiet, ++at, stages, "writing " + o.out + "/index.html");
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  HtmlPage page;
   page.title = "Adversarial robustness as a prior for learned representations";
   page.paragraphs = {
       "A robust model (adversarially trained, L2 eps 0.5) and a standard model of the same "
@@ -188,10 +247,15 @@ void run_demo(const DemoOptions& o) {
       "pixel space on a function of the model's representation R(x), the input of its final "
       "linear layer. The robust model's representation can be inverted, interpolated, "
       "visualized and manipulated into images a person recognizes; the standard model's "
-      "cannot.",
-      "Reproduce: robustprior demo --size " + size + " --seed " + std::to_string(o.seed) +
-          (o.data != "synthetic" ? " --data " + o.data : "") +
-          (given ? " --checkpoints " + o.checkpoints : "")};
+      "cannot."};
+  page.reproduce =
+      "robustprior demo --size " + size + " --seed " + std::to_string(o.seed) + " --out " + o.out +
+      (o.data != "synthetic" ? " --data " + o.data : "") +
+      (given ? " --checkpoints " + o.checkpoints : "") +
+      (o.max_iterations != 0 ? " --max-iterations " + std::to_string(o.max_iterations) : "") +
+      (o.device != "cpu" ? " --device " + o.device : "") +
+      "\n(the same seed, data and size give the same figures; every parameter is in "
+      "the manifests and the models' config.json)";
   const nlohmann::json& inv = reports.front().summary;
   for (std::size_t i = 0; i < setup.models.size(); ++i) {
     const ModelUnderStudy& m = setup.models[i];
@@ -209,17 +273,25 @@ void run_demo(const DemoOptions& o) {
   }
   page.facts.emplace_back("data", test.name + " (" + test.source + "), " + setup.split + " split");
   page.facts.emplace_back("size", size);
+  const double robust_px = inv["robust"]["pixel_distance"].get<double>();
+  const double standard_px = inv["standard"]["pixel_distance"].get<double>();
+  char ratio[160];
+  std::snprintf(ratio, sizeof ratio,
+                "robust %.2f, standard %.2f: ratio robust/standard %.3f (below 1: the robust "
+                "model's inversions are closer)",
+                robust_px, standard_px, robust_px / standard_px);
+  page.facts.emplace_back("inversions, mean pixel L2 to their targets", ratio);
   page.facts.emplace_back("time", Progress::format_seconds(seconds));
   write_index_html(o.out, page, reports);
 
-  const double robust_px = inv["robust"]["pixel_distance"].get<double>();
-  const double standard_px = inv["standard"]["pixel_distance"].get<double>();
   std::printf("\ndemo done in %s: %s/index.html\n", Progress::format_seconds(seconds).c_str(),
               o.out.c_str());
-  std::printf("inversions, mean pixel L2 to their targets: robust %.2f, standard %.2f (%s)\n",
-              robust_px, standard_px,
-              robust_px < standard_px ? "the robust model's are closer, as in the paper"
-                                      : "the robust model's are NOT closer");
+  std::printf(
+      "inversions, mean pixel L2 to their targets: robust %.2f, standard %.2f, ratio "
+      "%.3f (%s)\n",
+      robust_px, standard_px, robust_px / standard_px,
+      robust_px < standard_px ? "the robust model's are closer, as in the paper"
+                              : "the robust model's are NOT closer");
 }
 
 }  // namespace
@@ -244,7 +316,8 @@ void add_demo_command(CLI::App& app) {
   cmd->add_flag("--tf32", o->tf32, kTf32Help);
   cmd->add_option("--seed", o->seed, "seed of training and of the experiments")
       ->capture_default_str();
-  cmd->add_option("--scale", o->scale, "figure pixels per image pixel")->capture_default_str();
+  cmd->add_option("--scale", o->scale, "figure points per image pixel")->capture_default_str();
+  cmd->add_option("--dpi", o->dpi, "the figures' PNG resolution")->capture_default_str();
   cmd->add_option("--max-iterations", o->max_iterations,
                   "cap every experiment's iterations (a quick preview; 0: the size's own)")
       ->capture_default_str();

@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 
 #include "engine/adv/autoattack.h"
 #include "engine/adv/robust_eval.h"
@@ -16,6 +18,8 @@
 #include "engine/core/error.h"
 #include "engine/core/files.h"
 #include "engine/core/rng_streams.h"
+#include "engine/figures/figure_files.h"
+#include "engine/figures/run_plots.h"
 #include "engine/train/evaluate.h"
 #include "tools/robustprior/checkpoint_session.h"
 #include "tools/robustprior/commands.h"
@@ -30,6 +34,7 @@ struct EvalOptions {
   std::int64_t batch_size = 256;
   std::uint64_t seed = 0;
   std::string json;
+  double dpi = kDefaultDpi;
   // AutoAttack (--attack): empty keeps the PGD evaluation above.
   std::string attack_name, eps_sweep;
   std::int64_t apgd_iterations = 100, targets = 9, square_queries = 5000, fab_iterations = 100;
@@ -170,9 +175,35 @@ void run_ensemble(const EvalOptions& o, const AttackParams& pgd, CheckpointSessi
   j["eps_sweep"] = table;
 }
 
+// The sweep as a table (CSV) and a plot beside the JSON: <stem>.eps_sweep.csv/.pdf/.svg/.png.
+void write_eps_sweep(const EvalOptions& o, const nlohmann::json& j, const std::string& json_path) {
+  std::string stem = json_path;
+  if (stem.size() > 5 && stem.compare(stem.size() - 5, 5, ".json") == 0)
+    stem.resize(stem.size() - 5);
+  stem += ".eps_sweep";
+  EpsCurve curve;
+  curve.name = std::filesystem::path(o.session.checkpoint).filename().string();
+  std::ostringstream csv;
+  csv << "eps,robust_accuracy,seconds\n";
+  for (const nlohmann::json& row : j.at("eps_sweep")) {
+    curve.eps.push_back(row.at("eps_value").get<double>());
+    curve.robust_accuracy.push_back(row.at("robust_accuracy").get<double>());
+    csv << row.at("eps").get<std::string>() << "," << row.at("robust_accuracy").get<double>() << ","
+        << row.at("seconds").get<double>() << "\n";
+  }
+  const std::string threat = "L" + o.attack.constraint + ", " + o.attack_name;
+  const FigureFiles f =
+      write_figure_files(layout_plot(eps_sweep_plot({curve}, threat)), stem, o.dpi);
+  write_file_atomic(stem + ".csv", csv.str());
+  std::printf("robust accuracy against eps: %s.csv, %s, %s, %s\n", stem.c_str(), f.pdf.c_str(),
+              f.svg.c_str(), f.png.c_str());
+}
+
 void run_eval(const EvalOptions& o) {
   RP_CHECK(o.batch_size >= 1 && o.batch_size <= 65536, "eval",
            "--batch-size must be in [1, 65536], found " << o.batch_size);
+  RP_CHECK(o.dpi >= kMinDpi && o.dpi <= kMaxDpi, "eval",
+           "--dpi must be in [" << kMinDpi << ", " << kMaxDpi << "], found " << o.dpi);
   // Everything the flags say is checked before the data is read.
   std::optional<AttackParams> attack;
   if (o.adv) attack = o.attack.params("eval");
@@ -249,6 +280,7 @@ void run_eval(const EvalOptions& o) {
   const std::string out = o.json.empty() ? name + ".eval.json" : o.json;
   write_file_atomic(out, j.dump(2) + "\n");
   std::printf("results in %s\n", out.c_str());
+  if (j.contains("eps_sweep")) write_eps_sweep(o, j, out);
 }
 
 }  // namespace
@@ -260,6 +292,8 @@ void add_eval_command(CLI::App& app) {
   o->session.add_to(cmd);
   cmd->add_option("--batch-size", o->batch_size, "evaluation batch size")->capture_default_str();
   cmd->add_option("--json", o->json, "where to write the results (default: CHECKPOINT.eval.json)");
+  cmd->add_option("--dpi", o->dpi, "with --eps-sweep: the plot PNG's resolution")
+      ->capture_default_str();
   cmd->add_flag("--adv", o->adv, "Also attack every image (untargeted cross-entropy PGD)");
   o->attack.add_to(cmd);
   cmd->add_option("--seed", o->seed, "seed of the random starts")->capture_default_str();

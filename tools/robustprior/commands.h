@@ -19,5 +19,6 @@ void add_demo_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
+void add_plot_command(CLI::App& app);
 
 }  // namespace rp::cli

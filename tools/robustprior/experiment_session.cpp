@@ -53,7 +53,9 @@ void ExperimentOptions::add_to(CLI::App* cmd, const std::string& default_out) {
       ->capture_default_str();
   cmd->add_option("--seed", seed, "seed of noise seeds and random coordinates")
       ->capture_default_str();
-  cmd->add_option("--scale", scale, "figure pixels per image pixel")->capture_default_str();
+  cmd->add_option("--scale", scale, "figure points per image pixel")->capture_default_str();
+  cmd->add_option("--dpi", dpi, "the figure PNG's resolution (the PDF and SVG are vector)")
+      ->capture_default_str();
   cmd->add_flag("--quiet", quiet, "No progress lines");
 }
 
@@ -111,6 +113,7 @@ std::unique_ptr<ExperimentSession> open_experiment(const ExperimentOptions& o,
   s->setup.out_dir = o.out;
   s->setup.seed = o.seed;
   s->setup.scale = o.scale;
+  s->setup.dpi = o.dpi;
   s->setup.progress = !o.quiet;
   check_study_setup(s->setup, command);
   s->profile = profile_if(o.profile, *s->ctx);

@@ -24,12 +24,13 @@ struct ExperimentOptions {
   std::string robust, standard;  // checkpoints; at least one
   std::string dataset, data, split = "test", device = "cpu", out;
   std::int64_t threads = 0, scale = 3;
+  double dpi = 144;         // the figure PNG's
   std::int64_t subset = 0;  // images of the split read (0: all)
   std::uint64_t seed = 0;
   bool quiet = false, tf32 = false, profile = false;
 
   // --robust, --standard, --dataset, --data, --split, --subset, --device, --threads, --tf32,
-  // --out, --seed, --scale, --quiet
+  // --out, --seed, --scale, --dpi, --quiet
   void add_to(CLI::App* cmd, const std::string& default_out);
 };
 

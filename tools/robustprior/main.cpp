@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   rp::cli::add_bench_command(app);
   rp::cli::add_convert_command(app);
   rp::cli::add_inspect_command(app);
+  rp::cli::add_plot_command(app);
   try {
     app.parse(argc, argv);
     if (app.get_subcommands().empty()) {

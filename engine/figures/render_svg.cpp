@@ -1,0 +1,170 @@
+// The SVG writer: text as <text> in DejaVu Sans (searchable, editable), lines as polylines,
+// images as embedded PNGs drawn pixelated. Numbers are printed to a fixed precision, so the
+// same drawing gives the same bytes.
+#include <cstdio>
+#include <sstream>
+#include <type_traits>
+
+#include "engine/core/error.h"
+#include "engine/core/files.h"
+#include "engine/figures/figure_files.h"
+#include "engine/figures/typeface.h"
+
+namespace rp {
+namespace {
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  std::string s = buf;
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  return s == "-0" ? "0" : s;
+}
+
+std::string color(Rgb c) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "#%02x%02x%02x", c.r, c.g, c.b);
+  return buf;
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        // Control characters are not allowed in XML 1.0: shown as spaces.
+        out += (static_cast<unsigned char>(c) < 0x20 && c != '\t') ? ' ' : c;
+    }
+  }
+  return out;
+}
+
+std::string base64(const std::string& bytes) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::uint32_t v = static_cast<std::uint8_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size())
+      v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes[i + 1])) << 8;
+    if (i + 2 < bytes.size()) v |= static_cast<std::uint8_t>(bytes[i + 2]);
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? table[(v >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? table[v & 63] : '=';
+  }
+  return out;
+}
+
+const char* dasharray(Dash d, double width) {
+  static thread_local char buf[48];
+  if (d == Dash::Solid) return "";
+  const double a = d == Dash::Dashed ? 4 * width : width,
+               b = d == Dash::Dashed ? 2.5 * width : 2 * width;
+  std::snprintf(buf, sizeof buf, " stroke-dasharray=\"%s %s\"", num(a).c_str(), num(b).c_str());
+  return buf;
+}
+
+void write(std::ostringstream& os, const TextOp& t) {
+  os << "<text x=\"" << num(t.x) << "\" y=\"" << num(t.y) << "\" font-size=\"" << num(t.size)
+     << "\"";
+  if (t.weight == Weight::Bold) os << " font-weight=\"bold\"";
+  if (t.anchor == Anchor::Middle) os << " text-anchor=\"middle\"";
+  if (t.anchor == Anchor::End) os << " text-anchor=\"end\"";
+  if (!(t.color.r == 0 && t.color.g == 0 && t.color.b == 0))
+    os << " fill=\"" << color(t.color) << "\"";
+  if (t.vertical) os << " transform=\"rotate(-90 " << num(t.x) << " " << num(t.y) << ")\"";
+  os << ">" << xml_escape(t.text) << "</text>\n";
+}
+
+void write(std::ostringstream& os, const RectOp& r) {
+  os << "<rect x=\"" << num(r.x) << "\" y=\"" << num(r.y) << "\" width=\"" << num(r.w)
+     << "\" height=\"" << num(r.h) << "\" fill=\"" << (r.filled ? color(r.fill) : "none") << "\"";
+  if (r.stroke_width > 0) {
+    os << " stroke=\"" << color(r.stroke) << "\" stroke-width=\"" << num(r.stroke_width) << "\"";
+  }
+  os << "/>\n";
+}
+
+void write(std::ostringstream& os, const LineOp& l) {
+  if (l.points.size() < 2) return;
+  os << "<polyline fill=\"none\" stroke=\"" << color(l.color) << "\" stroke-width=\""
+     << num(l.width) << "\" stroke-linejoin=\"round\"" << dasharray(l.dash, l.width)
+     << " points=\"";
+  for (std::size_t i = 0; i < l.points.size(); ++i) {
+    os << (i ? " " : "") << num(l.points[i].x) << "," << num(l.points[i].y);
+  }
+  os << "\"/>\n";
+}
+
+void write(std::ostringstream& os, const MarkerOp& m) {
+  os << "<circle cx=\"" << num(m.at.x) << "\" cy=\"" << num(m.at.y) << "\" r=\"" << num(m.radius)
+     << "\" fill=\"" << color(m.color) << "\"/>\n";
+}
+
+void write(std::ostringstream& os, const ImageOp& op) {
+  os << "<image x=\"" << num(op.x) << "\" y=\"" << num(op.y) << "\" width=\"" << num(op.w)
+     << "\" height=\"" << num(op.h) << "\" preserveAspectRatio=\"none\""
+     << " image-rendering=\"optimizeSpeed\" style=\"image-rendering:pixelated\""
+     << " xlink:href=\"data:image/png;base64," << base64(encode_png(op.image)) << "\"/>\n";
+}
+
+}  // namespace
+
+std::string render_svg(const Drawing& d) {
+  std::int64_t w = 0, h = 0;
+  png_size(d, 72, &w, &h);  // the size checks
+  std::ostringstream os;
+  os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+     << "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\""
+     << " version=\"1.1\" width=\"" << num(d.width) << "pt\" height=\"" << num(d.height)
+     << "pt\" viewBox=\"0 0 " << num(d.width) << " " << num(d.height) << "\">\n"
+     << "<title>" << xml_escape(d.title) << "</title>\n"
+     << "<style>text{font-family:'" << kFontFamily << "',sans-serif;white-space:pre}</style>\n"
+     << "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
+  for (const DrawOp& op : d.ops) {
+    std::visit([&os](const auto& o) { write(os, o); }, op);
+  }
+  os << "</svg>\n";
+  return os.str();
+}
+
+std::string figure_stem(const std::string& out) {
+  for (const char* ext : {".png", ".pdf", ".svg"}) {
+    if (out.size() > 4 && out.compare(out.size() - 4, 4, ext) == 0)
+      return out.substr(0, out.size() - 4);
+  }
+  return out;
+}
+
+FigureFiles write_figure_files(const Drawing& d, const std::string& stem, double dpi) {
+  FigureFiles f;
+  f.pdf = stem + ".pdf";
+  f.svg = stem + ".svg";
+  f.png = stem + ".png";
+  // All three rendered before any is written: a failure leaves none of them half made.
+  const std::string pdf = render_pdf(d);
+  const std::string svg = render_svg(d);
+  const Image png = render_png(d, dpi);
+  write_file_atomic(f.pdf, pdf);
+  write_file_atomic(f.svg, svg);
+  save_png(f.png, png);
+  f.png_width = png.width;
+  f.png_height = png.height;
+  return f;
+}
+
+}  // namespace rp
