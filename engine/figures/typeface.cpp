@@ -22,17 +22,19 @@ const char* file_name(Weight w) {
 }
 
 // Through fontconfig: accepted only when it resolves to DejaVu Sans itself (fontconfig falls
-// back to any font it has, which would change every figure's layout).
+// back to any font it has, which would change every figure's layout). A configuration of its
+// own, destroyed after the lookup: fontconfig's global one (FcInit) is never freed.
 std::string from_fontconfig(Weight w) {
-  if (FcInit() == FcFalse) return "";
+  FcConfig* config = FcInitLoadConfigAndFonts();
+  if (config == nullptr) return "";
   FcPattern* pattern = FcPatternCreate();
   FcPatternAddString(pattern, FC_FAMILY, reinterpret_cast<const FcChar8*>(kFontFamily));
   FcPatternAddInteger(pattern, FC_WEIGHT, w == Weight::Bold ? FC_WEIGHT_BOLD : FC_WEIGHT_REGULAR);
   FcPatternAddInteger(pattern, FC_SLANT, FC_SLANT_ROMAN);
-  FcConfigSubstitute(nullptr, pattern, FcMatchPattern);
+  FcConfigSubstitute(config, pattern, FcMatchPattern);
   FcDefaultSubstitute(pattern);
   FcResult result = FcResultNoMatch;
-  FcPattern* match = FcFontMatch(nullptr, pattern, &result);
+  FcPattern* match = FcFontMatch(config, pattern, &result);
   std::string file;
   if (match != nullptr) {
     FcChar8* path = nullptr;
@@ -46,6 +48,7 @@ std::string from_fontconfig(Weight w) {
     FcPatternDestroy(match);
   }
   FcPatternDestroy(pattern);
+  FcConfigDestroy(config);
   return file;
 }
 
