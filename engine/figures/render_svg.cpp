@@ -69,13 +69,11 @@ std::string base64(const std::string& bytes) {
   return out;
 }
 
-const char* dasharray(Dash d, double width) {
-  static thread_local char buf[48];
+std::string dasharray(Dash d, double width) {
   if (d == Dash::Solid) return "";
-  const double a = d == Dash::Dashed ? 4 * width : width,
-               b = d == Dash::Dashed ? 2.5 * width : 2 * width;
-  std::snprintf(buf, sizeof buf, " stroke-dasharray=\"%s %s\"", num(a).c_str(), num(b).c_str());
-  return buf;
+  const double on = d == Dash::Dashed ? 4 * width : width;
+  const double off = d == Dash::Dashed ? 2.5 * width : 2 * width;
+  return " stroke-dasharray=\"" + num(on) + " " + num(off) + "\"";
 }
 
 void write(std::ostringstream& os, const TextOp& t) {

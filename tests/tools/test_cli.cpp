@@ -11,6 +11,7 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "engine/data/image_io.h"
 #include "tests/support/cli_run.h"
@@ -774,6 +775,40 @@ TEST(CliAttack, EvalAutoAttackAndEpsSweep) {
   ASSERT_EQ(j.at("eps_sweep").size(), 2u);
   EXPECT_EQ(j.at("eps_sweep")[0].at("robust_accuracy").get<double>(), clean);
   EXPECT_LE(j.at("eps_sweep")[1].at("robust_accuracy").get<double>(), robust);
+  // The sweep as a table and a plot beside the JSON.
+  std::ifstream csv(dir.file("aa.eps_sweep.csv"));
+  std::string line;
+  std::vector<std::string> lines;
+  while (std::getline(csv, line)) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "eps,robust_accuracy,seconds");
+  EXPECT_EQ(lines[2].rfind("16/255,", 0), 0u) << lines[2];
+  for (const char* ext : {".pdf", ".svg", ".png"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir.file(std::string("aa.eps_sweep") + ext))) << ext;
+  }
+  EXPECT_GT(rp::load_png(dir.file("aa.eps_sweep.png")).width, 300);
+
+  // Training curves of the run; a folder that is not a run's, or an empty log, refused.
+  const CliRun plot = run("plot " + out + " --out " + dir.file("curves") + " --dpi 100");
+  ASSERT_EQ(plot.exit_code, 0) << plot.output;
+  for (const char* ext : {".pdf", ".svg", ".png"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir.file(std::string("curves") + ext))) << ext;
+  }
+  std::ifstream svg_in(dir.file("curves.svg"));
+  std::string svg;
+  for (std::string l; std::getline(svg_in, l);) svg += l + "\n";
+  EXPECT_NE(svg.find(">Accuracy</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">Learning rate</text>"), std::string::npos);
+  const CliRun not_run = run("plot " + dir.file("nothing_here"));
+  EXPECT_EQ(not_run.exit_code, 1);
+  EXPECT_NE(not_run.output.find("is not a folder"), std::string::npos) << not_run.output;
+  std::filesystem::create_directories(dir.file("empty_run"));
+  std::ofstream(dir.file("empty_run/metrics.jsonl")).flush();
+  const CliRun empty = run("plot " + dir.file("empty_run"));
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.output.find("is empty: the run has not finished an epoch"), std::string::npos)
+      << empty.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("empty_run/training_curves.png")));
 
   const std::pair<std::string, std::string> bad[] = {
       {"--attack fgsm", "unknown attack 'fgsm'"},
