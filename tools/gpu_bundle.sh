@@ -27,6 +27,12 @@ done | sort -u | while read -r lib; do
     *) cp -L "$lib" "$out/lib/" ;;
   esac
 done
+# The figures' typeface: a node without fonts-dejavu-core still draws (run.sh points
+# ROBUSTPRIOR_FONT_DIR here).
+mkdir -p "$out/fonts"
+for f in DejaVuSans.ttf DejaVuSans-Bold.ttf; do
+  cp -L "/usr/share/fonts/truetype/dejavu/$f" "$out/fonts/"
+done
 cp tools/gpu_run.sh "$out/run.sh"
 chmod +x "$out/run.sh"
 git rev-parse --short=12 HEAD > "$out/COMMIT" 2>/dev/null || echo unknown > "$out/COMMIT"

@@ -36,6 +36,7 @@ nvrtc_dir=$(find_dir libnvrtc.so.13) || { echo "run.sh: NVRTC 13 (libnvrtc.so.13
 export LD_LIBRARY_PATH="$here/lib:$cudnn_dir:$cublas_dir:$nvrtc_dir:${LD_LIBRARY_PATH:-}"
 export PATH="$here/bin:$PATH"
 export ROBUSTPRIOR_CLI="$here/bin/robustprior"  # the CLI tests run this one
+[ -d "$here/fonts" ] && export ROBUSTPRIOR_FONT_DIR="$here/fonts"  # the figures' typeface
 echo "bundle $(cat "$here/COMMIT" 2>/dev/null); cuDNN from $cudnn_dir, cuBLAS from $cublas_dir, NVRTC from $nvrtc_dir"
 "$here/bin/robustprior" info | sed -n '/^cuda/,$p'
 

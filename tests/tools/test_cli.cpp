@@ -799,6 +799,13 @@ TEST(CliAttack, EvalAutoAttackAndEpsSweep) {
   for (std::string l; std::getline(svg_in, l);) svg += l + "\n";
   EXPECT_NE(svg.find(">Accuracy</text>"), std::string::npos);
   EXPECT_NE(svg.find(">Learning rate</text>"), std::string::npos);
+  // Without the typeface, refused with what to install, and nothing written.
+  const CliRun no_font =
+      rp::test::run_cli(ROBUSTPRIOR_CLI, "plot " + out + " --out " + dir.file("nf"),
+                        "ROBUSTPRIOR_FONT_DIR=" + dir.file("no_fonts") + " ");
+  EXPECT_EQ(no_font.exit_code, 1);
+  EXPECT_NE(no_font.output.find("ROBUSTPRIOR_FONT_DIR is"), std::string::npos) << no_font.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("nf.png")));
   const CliRun not_run = run("plot " + dir.file("nothing_here"));
   EXPECT_EQ(not_run.exit_code, 1);
   EXPECT_NE(not_run.output.find("is not a folder"), std::string::npos) << not_run.output;
