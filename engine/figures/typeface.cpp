@@ -81,10 +81,20 @@ struct Faces {
   std::mutex mutex;  // cr is one context: measurements are serialized
 
   Faces() {
+    // The files first: a refusal then leaves nothing allocated behind it.
+    files[0] = find_font(Weight::Regular);
+    files[1] = find_font(Weight::Bold);
+    try {
+      load();
+    } catch (...) {
+      release();
+      throw;
+    }
+  }
+
+  void load() {
     RP_CHECK(FT_Init_FreeType(&library) == 0, "figures", "FreeType could not start");
     for (int i = 0; i < 2; ++i) {
-      const Weight w = i == 0 ? Weight::Regular : Weight::Bold;
-      files[i] = find_font(w);
       RP_CHECK(FT_New_Face(library, files[i].c_str(), 0, &ft[i]) == 0, "figures",
                "FreeType cannot read the font " << files[i]);
       cairo[i] = cairo_ft_font_face_create_for_ft_face(ft[i], 0);
@@ -100,7 +110,17 @@ struct Faces {
     cairo_font_options_destroy(options);
     RP_CHECK(cairo_status(cr) == CAIRO_STATUS_SUCCESS, "figures", "cairo could not start");
   }
-  // Alive for the process: the faces are shared by every surface drawn.
+
+  // Only when loading failed: the faces of a loaded Faces live as long as the process.
+  void release() {
+    if (cr != nullptr) cairo_destroy(cr);
+    if (surface != nullptr) cairo_surface_destroy(surface);
+    for (int i = 0; i < 2; ++i) {
+      if (cairo[i] != nullptr) cairo_font_face_destroy(cairo[i]);
+      if (ft[i] != nullptr) FT_Done_Face(ft[i]);
+    }
+    if (library != nullptr) FT_Done_FreeType(library);
+  }
 };
 
 Faces& faces() {
