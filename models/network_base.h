@@ -45,8 +45,8 @@ class NetworkBase : public Network {
 
   explicit NetworkBase(NetworkSpec spec);
   // After the body's layers: registers the linear layer as `head` (head.weight, head.bias),
-  // plans the head's buffers, allocates and initializes every parameter. `final_shape` is the
-  // body's output per example.
+  // plans the head's buffers, allocates and initializes every parameter (only registers them
+  // for a plan_only target). `final_shape` is the body's output per example.
   void finish(const Shape& final_shape, Handle final_map, Handle final_grad,
               const std::string& head, const BuildTarget& target);
 

@@ -195,7 +195,6 @@ Drawing layout_plot(const Plot& p) {
                            Anchor::Start, false});
     y += line_height(kTick);
   }
-  d.width = std::max(d.width, kMargin * 2);
   return d;
 }
 

@@ -3,7 +3,7 @@
 #include <cairo.h>
 
 #include <cmath>
-#include <type_traits>
+#include <variant>
 
 #include "engine/core/error.h"
 #include "engine/figures/figure_files.h"

@@ -3,7 +3,7 @@
 // same drawing gives the same bytes.
 #include <cstdio>
 #include <sstream>
-#include <type_traits>
+#include <variant>
 
 #include "engine/core/error.h"
 #include "engine/core/files.h"
