@@ -84,9 +84,10 @@ StudyReport run_inversion_study(const StudySetup& s, const InversionStudy& study
         {"files", out.save_images(r.results, model.role)},
         {"timing", timing_json(seconds, p, targets.n)}};
     notes.push_back(model.role + ": representation distance " + fixed(mean(r.start_distance), 3) +
-                    " -> " + fixed(mean(r.representation_distance), 3) + ", pixel L2 to target " +
-                    fixed(mean(r.pixel_distance), 2) + ", " + std::to_string(hits) + "/" +
-                    std::to_string(targets.n) + " classified as the target's class");
+                    " \u2192 " + fixed(mean(r.representation_distance), 3) +
+                    ", pixel L2 to target " + fixed(mean(r.pixel_distance), 2) + ", " +
+                    std::to_string(hits) + "/" + std::to_string(targets.n) +
+                    " classified as the target's class");
   }
   notes.push_back("L2 eps " + fixed(p.eps, 0) + ", step " + fixed(p.step, 2) + ", " +
                   std::to_string(p.steps) + " iterations. Captions: representation distance, " +

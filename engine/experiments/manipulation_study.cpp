@@ -92,7 +92,7 @@ StudyReport run_manipulation_study(const StudySetup& s, const ManipulationStudy&
       const auto at = static_cast<std::size_t>(i);
       reached += r.value_after[at] >= params.tau - 1e-6;
       row.cells.push_back({r.results.image(i),
-                           fixed(r.value_before[at], 2) + ">" + fixed(r.value_after[at], 2) +
+                           fixed(r.value_before[at], 2) + "\u2192" + fixed(r.value_after[at], 2) +
                                "\nL2 " + fixed(r.pixel_moved[at], 2),
                            kBlack});
     }
@@ -112,7 +112,7 @@ StudyReport run_manipulation_study(const StudySetup& s, const ManipulationStudy&
                              {"files", out.save_images(r.results, model.role)},
                              {"timing", timing_json(seconds, p, images.n)}};
     notes.push_back(model.role + " (k=" + std::to_string(k) + ", tau " + fixed(params.tau, 2) +
-                    "): R(x)_k " + fixed(mean(r.value_before), 2) + " -> " +
+                    "): R(x)_k " + fixed(mean(r.value_before), 2) + " \u2192 " +
                     fixed(mean(r.value_after), 2) + ", " + std::to_string(reached) + "/" +
                     std::to_string(images.n) + " reached tau, pixels moved (L2) " +
                     fixed(mean(r.pixel_moved), 2));
@@ -120,9 +120,9 @@ StudyReport run_manipulation_study(const StudySetup& s, const ManipulationStudy&
   notes.push_back(std::string(chosen ? "k: the coordinate the feature sources activate most "
                                        "relative to the data. "
                                      : "") +
-                  "Captions: R(x)_k before > after, pixel L2 moved. L2 eps " + fixed(p.eps, 0) +
-                  ", step " + fixed(p.step, 2) + ", " + std::to_string(p.steps) + " iterations, " +
-                  (p.use_best ? "best" : "last") + " iterate kept.");
+                  "Captions: R(x)_k before \u2192 after, pixel L2 moved. L2 eps " +
+                  fixed(p.eps, 0) + ", step " + fixed(p.step, 2) + ", " + std::to_string(p.steps) +
+                  " iterations, " + (p.use_best ? "best" : "last") + " iterate kept.");
   fig.notes = notes;
   manifest["images"] = {{"images", study.images},
                         {"original_files", out.save_images(images, "original")}};

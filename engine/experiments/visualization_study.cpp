@@ -91,7 +91,7 @@ StudyReport run_visualization_study(const StudySetup& s, const VisualizationStud
         const auto at = static_cast<std::size_t>(i * k_count + j);
         row.cells.push_back({r.results.image(static_cast<std::int64_t>(at)),
                              "k=" + std::to_string(k[at]) + "\n" + fixed(r.value_before[at], 2) +
-                                 ">" + fixed(r.value_after[at], 1),
+                                 "\u2192" + fixed(r.value_after[at], 1),
                              kBlack});
       }
       fig.rows.push_back(row);
@@ -106,7 +106,7 @@ StudyReport run_visualization_study(const StudySetup& s, const VisualizationStud
                              {"pixel_moved", statistics_json(r.pixel_moved)},
                              {"files", out.save_images(r.results, model.role)},
                              {"timing", timing_json(seconds, p, batch.n)}};
-    notes.push_back(model.role + ": R(x)_k " + fixed(mean(r.value_before), 2) + " -> " +
+    notes.push_back(model.role + ": R(x)_k " + fixed(mean(r.value_before), 2) + " \u2192 " +
                     fixed(mean(r.value_after), 2) + ", pixels moved (L2) " +
                     fixed(mean(r.pixel_moved), 2));
   }
