@@ -28,6 +28,5 @@ struct HtmlPage {
 
 void write_index_html(const std::string& out_dir, const HtmlPage& page,
                       const std::vector<StudyReport>& reports);
-std::string html_escape(const std::string& s);
 
 }  // namespace rp

@@ -7,6 +7,7 @@
 
 #include "engine/core/error.h"
 #include "engine/core/files.h"
+#include "engine/core/markup_text.h"
 #include "engine/figures/figure_files.h"
 #include "engine/figures/typeface.h"
 
@@ -26,30 +27,6 @@ std::string color(Rgb c) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "#%02x%02x%02x", c.r, c.g, c.b);
   return buf;
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        // Control characters are not allowed in XML 1.0: shown as spaces.
-        out += (static_cast<unsigned char>(c) < 0x20 && c != '\t') ? ' ' : c;
-    }
-  }
-  return out;
 }
 
 std::string base64(const std::string& bytes) {
@@ -85,7 +62,7 @@ void write(std::ostringstream& os, const TextOp& t) {
   if (!(t.color.r == 0 && t.color.g == 0 && t.color.b == 0))
     os << " fill=\"" << color(t.color) << "\"";
   if (t.vertical) os << " transform=\"rotate(-90 " << num(t.x) << " " << num(t.y) << ")\"";
-  os << ">" << xml_escape(t.text) << "</text>\n";
+  os << ">" << markup_escape(t.text) << "</text>\n";
 }
 
 void write(std::ostringstream& os, const RectOp& r) {
@@ -130,7 +107,7 @@ std::string render_svg(const Drawing& d) {
      << "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\""
      << " version=\"1.1\" width=\"" << num(d.width) << "pt\" height=\"" << num(d.height)
      << "pt\" viewBox=\"0 0 " << num(d.width) << " " << num(d.height) << "\">\n"
-     << "<title>" << xml_escape(d.title) << "</title>\n"
+     << "<title>" << markup_escape(d.title) << "</title>\n"
      << "<style>text{font-family:'" << kFontFamily << "',sans-serif;white-space:pre}</style>\n"
      << "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
   for (const DrawOp& op : d.ops) {
