@@ -7,6 +7,18 @@
 
 namespace rp {
 
+std::vector<double> dash_lengths(Dash dash, double width) {
+  switch (dash) {
+    case Dash::Dashed:
+      return {4 * width, 2.5 * width};
+    case Dash::Dotted:
+      return {width, 2 * width};
+    case Dash::Solid:
+      break;
+  }
+  return {};
+}
+
 Image rgb_image(const std::vector<float>& chw, std::int64_t channels, std::int64_t height,
                 std::int64_t width) {
   RP_CHECK(channels == 1 || channels == 3, "figure",

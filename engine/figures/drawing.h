@@ -76,6 +76,10 @@ struct Drawing {
   std::vector<DrawOp> ops;
 };
 
+// The on and off lengths of a dash for a line `width` wide (empty: solid): what every writer
+// draws.
+std::vector<double> dash_lengths(Dash dash, double width);
+
 // An image (channels, height, width) of values in [0, 1] (clipped; channels 1 or 3) as 8-bit
 // RGB.
 Image rgb_image(const std::vector<float>& chw, std::int64_t channels, std::int64_t height,

@@ -29,6 +29,8 @@ std::string render_pdf(const Drawing& d);
 std::string render_svg(const Drawing& d);
 Image render_png(const Drawing& d, double dpi);  // 8-bit RGB
 
+// A drawing of at most 14400 points a side (throws rp::Error otherwise).
+void check_figure_size(const Drawing& d);
 // The PNG's size in pixels at `dpi` (checked against the bounds).
 void png_size(const Drawing& d, double dpi, std::int64_t* width, std::int64_t* height);
 

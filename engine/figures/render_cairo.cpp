@@ -3,7 +3,9 @@
 #include <cairo.h>
 
 #include <cmath>
+#include <memory>
 #include <variant>
+#include <vector>
 
 #include "engine/core/error.h"
 #include "engine/figures/figure_files.h"
@@ -17,12 +19,18 @@ void set_color(cairo_t* cr, Rgb c) {
 }
 
 void set_dash(cairo_t* cr, Dash dash, double width) {
-  const double dashed[] = {4 * width, 2.5 * width};
-  const double dotted[] = {width, 2 * width};
-  if (dash == Dash::Dashed) cairo_set_dash(cr, dashed, 2, 0);
-  if (dash == Dash::Dotted) cairo_set_dash(cr, dotted, 2, 0);
-  if (dash == Dash::Solid) cairo_set_dash(cr, nullptr, 0, 0);
+  const std::vector<double> lengths = dash_lengths(dash, width);
+  cairo_set_dash(cr, lengths.data(), static_cast<int>(lengths.size()), 0);
 }
+
+struct SurfaceDeleter {
+  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
+};
+struct ContextDeleter {
+  void operator()(cairo_t* cr) const { cairo_destroy(cr); }
+};
+using Surface = std::unique_ptr<cairo_surface_t, SurfaceDeleter>;
+using Cairo = std::unique_ptr<cairo_t, ContextDeleter>;
 
 void draw(cairo_t* cr, const TextOp& t) {
   cairo_save(cr);
@@ -79,13 +87,13 @@ void draw(cairo_t* cr, const ImageOp& op) {
   const Image& img = op.image;
   RP_CHECK(img.channels == 3 && img.width > 0 && img.height > 0, "figure",
            "an image to draw must be 8-bit RGB");
-  cairo_surface_t* s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, static_cast<int>(img.width),
-                                                  static_cast<int>(img.height));
-  RP_CHECK(cairo_surface_status(s) == CAIRO_STATUS_SUCCESS, "figure",
+  const Surface s(cairo_image_surface_create(CAIRO_FORMAT_RGB24, static_cast<int>(img.width),
+                                             static_cast<int>(img.height)));
+  RP_CHECK(cairo_surface_status(s.get()) == CAIRO_STATUS_SUCCESS, "figure",
            "cairo cannot hold a " << img.width << "x" << img.height << " image");
-  cairo_surface_flush(s);
-  unsigned char* data = cairo_image_surface_get_data(s);
-  const int stride = cairo_image_surface_get_stride(s);
+  cairo_surface_flush(s.get());
+  unsigned char* data = cairo_image_surface_get_data(s.get());
+  const int stride = cairo_image_surface_get_stride(s.get());
   for (std::int64_t y = 0; y < img.height; ++y) {
     auto* row = reinterpret_cast<std::uint32_t*>(data + y * stride);
     for (std::int64_t x = 0; x < img.width; ++x) {
@@ -93,17 +101,16 @@ void draw(cairo_t* cr, const ImageOp& op) {
       row[x] = (std::uint32_t{p[0]} << 16) | (std::uint32_t{p[1]} << 8) | p[2];
     }
   }
-  cairo_surface_mark_dirty(s);
+  cairo_surface_mark_dirty(s.get());
   cairo_save(cr);
   cairo_translate(cr, op.x, op.y);
   cairo_scale(cr, op.w / static_cast<double>(img.width), op.h / static_cast<double>(img.height));
-  cairo_set_source_surface(cr, s, 0, 0);
+  cairo_set_source_surface(cr, s.get(), 0, 0);
   // Each image pixel a sharp square: PDF's /Interpolate false, nearest neighbour in the PNG.
   cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
   cairo_rectangle(cr, 0, 0, static_cast<double>(img.width), static_cast<double>(img.height));
   cairo_fill(cr);
   cairo_restore(cr);
-  cairo_surface_destroy(s);
 }
 
 void draw_all(cairo_t* cr, const Drawing& d) {
@@ -128,16 +135,16 @@ cairo_status_t append(void* closure, const unsigned char* data, unsigned int len
   return CAIRO_STATUS_SUCCESS;
 }
 
-void check_size(const Drawing& d) {
+}  // namespace
+
+void check_figure_size(const Drawing& d) {
   RP_CHECK(d.width > 0 && d.height > 0 && d.width < 14400 && d.height < 14400, "figure",
            "'" << d.title << "' is " << d.width << "x" << d.height
                << " points; a figure is at most 14400 points a side");
 }
 
-}  // namespace
-
 void png_size(const Drawing& d, double dpi, std::int64_t* width, std::int64_t* height) {
-  check_size(d);
+  check_figure_size(d);
   RP_CHECK(dpi >= kMinDpi && dpi <= kMaxDpi, "figure",
            "--dpi must be in [" << kMinDpi << ", " << kMaxDpi << "], found " << dpi);
   *width = static_cast<std::int64_t>(std::ceil(d.width * dpi / 72 - 1e-9));
@@ -148,23 +155,14 @@ void png_size(const Drawing& d, double dpi, std::int64_t* width, std::int64_t* h
 }
 
 std::string render_pdf(const Drawing& d) {
-  check_size(d);
+  check_figure_size(d);
   std::string out;
-  cairo_surface_t* s = cairo_pdf_surface_create_for_stream(append, &out, d.width, d.height);
-  cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, d.title.c_str());
-  cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR, "robustprior");
-  cairo_t* cr = cairo_create(s);
-  try {
-    draw_all(cr, d);
-  } catch (...) {
-    cairo_destroy(cr);
-    cairo_surface_destroy(s);
-    throw;
-  }
-  cairo_destroy(cr);
-  cairo_surface_finish(s);
-  const cairo_status_t status = cairo_surface_status(s);
-  cairo_surface_destroy(s);
+  const Surface s(cairo_pdf_surface_create_for_stream(append, &out, d.width, d.height));
+  cairo_pdf_surface_set_metadata(s.get(), CAIRO_PDF_METADATA_TITLE, d.title.c_str());
+  cairo_pdf_surface_set_metadata(s.get(), CAIRO_PDF_METADATA_CREATOR, "robustprior");
+  draw_all(Cairo(cairo_create(s.get())).get(), d);
+  cairo_surface_finish(s.get());
+  const cairo_status_t status = cairo_surface_status(s.get());
   RP_CHECK(
       status == CAIRO_STATUS_SUCCESS, "figure",
       "cairo could not write the PDF of '" << d.title << "': " << cairo_status_to_string(status));
@@ -174,28 +172,23 @@ std::string render_pdf(const Drawing& d) {
 Image render_png(const Drawing& d, double dpi) {
   std::int64_t w = 0, h = 0;
   png_size(d, dpi, &w, &h);
-  cairo_surface_t* s =
-      cairo_image_surface_create(CAIRO_FORMAT_RGB24, static_cast<int>(w), static_cast<int>(h));
-  RP_CHECK(cairo_surface_status(s) == CAIRO_STATUS_SUCCESS, "figure",
+  const Surface s(
+      cairo_image_surface_create(CAIRO_FORMAT_RGB24, static_cast<int>(w), static_cast<int>(h)));
+  RP_CHECK(cairo_surface_status(s.get()) == CAIRO_STATUS_SUCCESS, "figure",
            "cairo cannot hold a " << w << "x" << h << " image");
-  cairo_t* cr = cairo_create(s);
-  cairo_scale(cr, dpi / 72, dpi / 72);
-  try {
-    draw_all(cr, d);
-  } catch (...) {
-    cairo_destroy(cr);
-    cairo_surface_destroy(s);
-    throw;
+  {
+    const Cairo cr(cairo_create(s.get()));
+    cairo_scale(cr.get(), dpi / 72, dpi / 72);
+    draw_all(cr.get(), d);
   }
-  cairo_destroy(cr);
-  cairo_surface_flush(s);
+  cairo_surface_flush(s.get());
   Image img;
   img.width = w;
   img.height = h;
   img.channels = 3;
   img.pixels.resize(static_cast<std::size_t>(3 * w * h));
-  const unsigned char* data = cairo_image_surface_get_data(s);
-  const int stride = cairo_image_surface_get_stride(s);
+  const unsigned char* data = cairo_image_surface_get_data(s.get());
+  const int stride = cairo_image_surface_get_stride(s.get());
   for (std::int64_t y = 0; y < h; ++y) {
     const auto* row = reinterpret_cast<const std::uint32_t*>(data + y * stride);
     for (std::int64_t x = 0; x < w; ++x) {
@@ -205,7 +198,6 @@ Image render_png(const Drawing& d, double dpi) {
       p[2] = static_cast<std::uint8_t>(row[x]);
     }
   }
-  cairo_surface_destroy(s);
   return img;
 }
 

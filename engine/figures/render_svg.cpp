@@ -47,10 +47,9 @@ std::string base64(const std::string& bytes) {
 }
 
 std::string dasharray(Dash d, double width) {
-  if (d == Dash::Solid) return "";
-  const double on = d == Dash::Dashed ? 4 * width : width;
-  const double off = d == Dash::Dashed ? 2.5 * width : 2 * width;
-  return " stroke-dasharray=\"" + num(on) + " " + num(off) + "\"";
+  std::string out;
+  for (const double length : dash_lengths(d, width)) out += (out.empty() ? "" : " ") + num(length);
+  return out.empty() ? "" : " stroke-dasharray=\"" + out + "\"";
 }
 
 void write(std::ostringstream& os, const TextOp& t) {
@@ -100,8 +99,7 @@ void write(std::ostringstream& os, const ImageOp& op) {
 }  // namespace
 
 std::string render_svg(const Drawing& d) {
-  std::int64_t w = 0, h = 0;
-  png_size(d, 72, &w, &h);  // the size checks
+  check_figure_size(d);
   std::ostringstream os;
   os << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
      << "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\""

@@ -162,14 +162,4 @@ double text_ascent(double size) {
   return e.ascent;
 }
 
-double text_descent(double size) {
-  Faces& f = faces();
-  const std::lock_guard<std::mutex> lock(f.mutex);
-  cairo_set_font_face(f.cr, f.cairo[0]);
-  cairo_set_font_size(f.cr, size);
-  cairo_font_extents_t e;
-  cairo_font_extents(f.cr, &e);
-  return e.descent;
-}
-
 }  // namespace rp

@@ -20,9 +20,8 @@ constexpr const char* kFontFamily = "DejaVu Sans";
 
 // The advance width of one line of text at `size` points.
 double text_width(const std::string& text, double size, Weight weight = Weight::Regular);
-// The font's ascent and descent (positive) at `size` points.
+// The font's ascent at `size` points.
 double text_ascent(double size);
-double text_descent(double size);
 // Baseline to baseline.
 inline double line_height(double size) {
   return 1.2 * size;
