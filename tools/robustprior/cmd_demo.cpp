@@ -126,14 +126,16 @@ void run_demo(const DemoOptions& o) {
   stage(o.quiet, ++at, stages, "measuring robust accuracy against L2 eps (PGD-10)");
   nlohmann::json accuracy;
   std::vector<EpsCurve> curves;
+  // The same images for every model and eps, on the device once; the tensors are shared.
+  const DeviceDataset eval_images =
+      to_device(take(test, plan.robust_eval_images), setup.ctx->device());
+  const std::int64_t batch = 100;
   for (const ModelUnderStudy& m : setup.models) {
-    const std::int64_t batch = 100;
     m.net->prepare(*setup.ctx, batch);
+    PgdAttack pgd(*m.net, setup.ctx->device(), batch);
     EpsCurve curve{m.role, {0.0}, {}};
     for (const double eps : sweep) {
-      BatchLoader loader(to_device(take(test, plan.robust_eval_images), setup.ctx->device()),
-                         LoaderOptions{batch, false, false, 4, true}, o.seed);
-      PgdAttack pgd(*m.net, setup.ctx->device(), batch);
+      BatchLoader loader(eval_images, LoaderOptions{batch, false, false, 4, true}, o.seed);
       const AttackParams attack{ThreatModel::L2, eps, 2.5 * eps / 10, 10, false, 1, true};
       const RobustResult r =
           evaluate_robust(*setup.ctx, *m.net, pgd, loader, attack,
