@@ -126,4 +126,16 @@ std::uint32_t png_crc(const std::uint8_t* bytes, std::size_t n) {
   return c ^ 0xffffffffu;
 }
 
+void set_png_declared_size(std::string& png, std::uint32_t width, std::uint32_t height) {
+  // Signature (8), IHDR length and type (8), then width and height, big-endian; the CRC over
+  // type and data (17 bytes from 12) follows the 13 data bytes.
+  auto put32 = [&](std::size_t at, std::uint32_t v) {
+    for (int k = 0; k < 4; ++k)
+      png[at + static_cast<std::size_t>(k)] = static_cast<char>(v >> (24 - 8 * k));
+  };
+  put32(16, width);
+  put32(20, height);
+  put32(29, png_crc(reinterpret_cast<const std::uint8_t*>(png.data()) + 12, 17));
+}
+
 }  // namespace rp::test

@@ -27,5 +27,8 @@ std::string read_bytes(const std::string& path);
 void write_bytes(const std::string& path, const std::string& bytes);
 // The PNG chunk CRC (ISO 3309, as zlib's crc32).
 std::uint32_t png_crc(const std::uint8_t* bytes, std::size_t n);
+// A PNG file's bytes with the size its IHDR declares changed (the chunk's CRC recomputed), the
+// pixels left as they were.
+void set_png_declared_size(std::string& png, std::uint32_t width, std::uint32_t height);
 
 }  // namespace rp::test

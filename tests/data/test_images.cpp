@@ -191,22 +191,14 @@ TEST(ImageDecode, RefusesHugeDeclaredSizesBeforeAllocating) {
   test::TempDir dir;
   test::write_png_file(dir.file("small.png"), 2, 2, PNG_COLOR_TYPE_RGB, 8, pattern_pixels(2, 2, 3));
   std::string png = test::read_bytes(dir.file("small.png"));
-  auto put32 = [&](std::size_t at, std::uint32_t v) {
-    for (int k = 0; k < 4; ++k)
-      png[at + static_cast<std::size_t>(k)] = static_cast<char>(v >> (24 - 8 * k));
-  };
-  put32(16, 30000);  // IHDR width
-  put32(20, 30000);  // IHDR height
-  put32(29, test::png_crc(reinterpret_cast<const std::uint8_t*>(png.data()) + 12, 17));
+  test::set_png_declared_size(png, 30000, 30000);
   test::write_bytes(dir.file("huge.png"), png);
   const auto start = std::chrono::steady_clock::now();
   std::string e = error_of([&] { load_image(dir.file("huge.png")); });
   EXPECT_NE(e.find("huge.png: the PNG declares 30000x30000 pixels"), std::string::npos) << e;
   EXPECT_NE(e.find("at most 16384 pixels a side"), std::string::npos) << e;
   // Within the side limit, over the pixel limit.
-  put32(16, 16384);
-  put32(20, 16385);
-  put32(29, test::png_crc(reinterpret_cast<const std::uint8_t*>(png.data()) + 12, 17));
+  test::set_png_declared_size(png, 16384, 16385);
   test::write_bytes(dir.file("huge2.png"), png);
   e = error_of([&] { load_image(dir.file("huge2.png")); });
   EXPECT_NE(e.find("declares 16384x16385"), std::string::npos) << e;
