@@ -12,7 +12,8 @@ enum class RngPurpose : std::uint64_t {
   ParamInit = 1,    // index: parameter number in registration order
   Shuffle = 2,      // index: epoch
   Augment = 3,      // index: epoch
-  Synthetic = 4,    // index: dataset split (0 train, 1 test)
+  Synthetic = 4,    // index: 0/1 scene draws of the train/test split, 16+split pixel noise,
+                    // 32+class the class pattern, 48 the class colours
   RandomStart = 5,  // index: attack call
   Experiment = 6,   // index: experiment seed images
   ResizedCrop = 7,  // index: epoch (ImageNet's RandomResizedCrop and flip, file_loader.h)

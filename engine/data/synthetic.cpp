@@ -61,9 +61,54 @@ struct Scene {
   bool diagonal_up;
 };
 
-Scene draw_scene(Kind kind, double size, Draws& d) {
-  Scene s{};
-  s.kind = kind;
+// A class's own colours (the class colour scheme). The ten background hues are spread evenly
+// round the colour wheel (from a seeded offset, neighbouring classes three steps apart), light
+// and dark by turns; the foreground takes the opposite hue and lightness. So every class
+// differs from every other by a colour change that no small perturbation makes, and the
+// shape stands out on its background.
+struct Palette {
+  Rgb fg, bg;
+};
+constexpr double kClassJitter = 0.06;
+
+Rgb from_hsv(double h, double s, double v) {
+  h = (h - std::floor(h)) * 6;
+  const double f = h - std::floor(h);
+  const double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+  switch (static_cast<int>(h) % 6) {
+    case 0:
+      return {v, t, p};
+    case 1:
+      return {q, v, p};
+    case 2:
+      return {p, v, t};
+    case 3:
+      return {p, q, v};
+    case 4:
+      return {t, p, v};
+    default:
+      return {v, p, q};
+  }
+}
+
+Palette class_palette(std::uint64_t seed, int cls) {
+  const RngStream offset{seed, rng_stream(RngPurpose::Synthetic, 48), 0};
+  const double hue = static_cast<double>(rng_uniform(offset, 0)) + 0.1 * ((3 * cls) % 10);
+  const bool light = cls % 2 == 0;
+  return Palette{from_hsv(hue + 0.5, 0.7, light ? 0.3 : 0.9),
+                 from_hsv(hue, 0.55, light ? 0.85 : 0.35)};
+}
+
+Rgb jittered(const Rgb& c, Draws& d) {
+  Rgb out{};
+  for (std::size_t i = 0; i < 3; ++i)
+    out[i] = std::clamp(c[i] + d.in(-1, 1) * kClassJitter, 0.0, 1.0);
+  return out;
+}
+
+// Random colours: a background, then a foreground with enough (shapes) or a moderate
+// (textures) luminance contrast against it.
+void random_colours(Scene& s, Draws& d) {
   s.bg0 = {d.u(), d.u(), d.u()};
   for (int c = 0; c < 3; ++c) {
     s.bg1[static_cast<std::size_t>(c)] =
@@ -75,7 +120,7 @@ Scene draw_scene(Kind kind, double size, Draws& d) {
   const double bg_lum = (luminance(s.bg0) + luminance(s.bg1)) / 2;
   // Shapes stand out (contrast >= 0.3); textures are subtler (0.12 to 0.3): a person still
   // reads them at once, but they are not so loud that small perturbations cannot move a model.
-  const bool texture = kind >= HStripes;
+  const bool texture = s.kind >= HStripes;
   const double lo = texture ? 0.12 : 0.3, hi = texture ? 0.3 : 1.0;
   bool found = false;
   for (int attempt = 0; attempt < 16 && !found; ++attempt) {
@@ -84,6 +129,26 @@ Scene draw_scene(Kind kind, double size, Draws& d) {
     found = contrast >= lo && contrast <= hi;
   }
   if (!found) s.fg = bg_lum < 0.5 ? Rgb{0.95, 0.95, 0.9} : Rgb{0.05, 0.05, 0.1};
+}
+
+void class_colours(Scene& s, const Palette& p, Draws& d) {
+  s.fg = jittered(p.fg, d);
+  s.bg0 = jittered(p.bg, d);
+  for (std::size_t c = 0; c < 3; ++c) s.bg1[c] = std::clamp(s.bg0[c] + d.in(-0.1, 0.1), 0.0, 1.0);
+  const double angle = d.in(0, 2 * kPi);
+  s.gx = std::cos(angle);
+  s.gy = std::sin(angle);
+}
+
+// palette: the class's colours, or null for random ones.
+Scene draw_scene(Kind kind, double size, const Palette* palette, Draws& d) {
+  Scene s{};
+  s.kind = kind;
+  if (palette != nullptr) {
+    class_colours(s, *palette, d);
+  } else {
+    random_colours(s, d);
+  }
   s.cx = d.in(0.3, 0.7) * size;
   s.cy = d.in(0.3, 0.7) * size;
   s.radius = d.in(0.18, 0.32) * size;
@@ -161,10 +226,12 @@ double foreground(const Scene& s, double x, double y) {
 }
 
 void render(std::int64_t index, std::int64_t size, std::uint64_t seed, std::uint64_t split,
-            double pattern_amplitude, std::uint8_t* out) {
+            double pattern_amplitude, const std::vector<Palette>& palettes, std::uint8_t* out) {
   Draws d{RngStream{seed, rng_stream(RngPurpose::Synthetic, split),
                     static_cast<std::uint64_t>(index) * kDrawsPerImage}};
-  const Scene s = draw_scene(static_cast<Kind>(index % 10), static_cast<double>(size), d);
+  const auto cls = static_cast<std::size_t>(index % 10);
+  const Scene s = draw_scene(static_cast<Kind>(cls), static_cast<double>(size),
+                             palettes.empty() ? nullptr : &palettes[cls], d);
   const std::int64_t plane = size * size;
   const double side = static_cast<double>(size);
   const RngStream noise{seed, rng_stream(RngPurpose::Synthetic, 16 + split),
@@ -197,16 +264,20 @@ void render(std::int64_t index, std::int64_t size, std::uint64_t seed, std::uint
 Dataset make_split(const SyntheticOptions& opt, std::int64_t count, std::uint64_t split) {
   Dataset d;
   d.name = "synthetic";
-  d.source = "seed " + std::to_string(opt.seed);
+  d.source = "seed " + std::to_string(opt.seed) + ", " + opt.colours + " colours";
   d.classes = synthetic_classes();
   d.channels = 3;
   d.height = d.width = opt.size;
   d.images.resize(static_cast<std::size_t>(count * d.image_elements()));
   d.labels.resize(static_cast<std::size_t>(count));
+  std::vector<Palette> palettes;
+  if (opt.colours == "class") {
+    for (int c = 0; c < 10; ++c) palettes.push_back(class_palette(opt.seed, c));
+  }
   cpu::parallel_for(Context::default_threads(), count, 64,
                     [&](std::int64_t b, std::int64_t e, int) {
                       for (std::int64_t i = b; i < e; ++i) {
-                        render(i, opt.size, opt.seed, split, opt.pattern_amplitude,
+                        render(i, opt.size, opt.seed, split, opt.pattern_amplitude, palettes,
                                d.images.data() + i * d.image_elements());
                         d.labels[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 10);
                       }
@@ -215,6 +286,12 @@ Dataset make_split(const SyntheticOptions& opt, std::int64_t count, std::uint64_
 }
 
 }  // namespace
+
+const char* const kSyntheticColours = "random or class";
+
+bool is_synthetic_colours(const std::string& scheme) {
+  return scheme == "random" || scheme == "class";
+}
 
 const std::vector<std::string>& synthetic_classes() {
   static const std::vector<std::string> names{"disk",    "ring",     "square",   "triangle",
@@ -231,6 +308,8 @@ DatasetSplits make_synthetic(const SyntheticOptions& opt) {
            "image size must be in [8, 512], found " << opt.size);
   RP_CHECK(opt.pattern_amplitude >= 0 && opt.pattern_amplitude <= 0.25, "synthetic",
            "pattern amplitude must be in [0, 0.25], found " << opt.pattern_amplitude);
+  RP_CHECK(is_synthetic_colours(opt.colours), "synthetic",
+           "colours must be " << kSyntheticColours << ", found '" << opt.colours << "'");
   return DatasetSplits{make_split(opt, opt.train, 0), make_split(opt, opt.test, 1)};
 }
 

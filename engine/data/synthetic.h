@@ -6,8 +6,14 @@
 //             (for square, triangle, cross) rotation
 //   textures  hstripes, vstripes, diagonal, checker, dots: a random patch (60-100% of each
 //             side) of a pattern with random period and phase
-// Foreground and background colours are random with a minimum luminance contrast; the
-// background is a gentle gradient; uniform pixel noise of +-4/255 is added.
+// Colours come in two schemes:
+//   random    every image draws its own foreground and background (with a minimum luminance
+//             contrast), so only the shape or pattern tells the classes apart
+//   class     every class has its own pair of colours (background hues spread round the
+//             colour wheel, light and dark by turns; the foreground opposite), jittered by
+//             +-0.06 per image: the classes are also told apart by colour, as many of
+//             CIFAR-10's are (sky, grass, road)
+// The background is a gentle gradient; uniform pixel noise of +-4/255 is added.
 //
 // Each class also carries a faint fixed pattern - +-pattern_amplitude per pixel, a random sign
 // per class, pixel and channel - that no person sees but a network readily uses: the
@@ -33,7 +39,12 @@ struct SyntheticOptions {
   std::int64_t size = 32;  // images are size x size
   std::uint64_t seed = 0;
   double pattern_amplitude = 4.0 / 255;  // 0: no non-robust feature
+  std::string colours = "random";        // random or class (see above)
 };
+
+// "random, class": the colour schemes, for messages.
+extern const char* const kSyntheticColours;
+bool is_synthetic_colours(const std::string& scheme);
 
 const std::vector<std::string>& synthetic_classes();
 DatasetSplits make_synthetic(const SyntheticOptions& opt);

@@ -12,6 +12,7 @@
 #include "engine/core/files.h"
 #include "engine/core/json_text.h"
 #include "engine/data/load.h"
+#include "engine/data/synthetic.h"
 
 namespace rp {
 namespace {
@@ -98,6 +99,9 @@ void validate(const TrainConfig& c) {
   RP_CHECK(c.synthetic_train >= 1 && c.synthetic_test >= 1 && c.synthetic_train <= kMaxCount &&
                c.synthetic_test <= kMaxCount,
            op, "'synthetic-train' and 'synthetic-test' must be in [1, " << kMaxCount << "]");
+  RP_CHECK(is_synthetic_colours(c.synthetic_colours), op,
+           "'synthetic-colours' must be " << kSyntheticColours << ", found '" << c.synthetic_colours
+                                          << "'");
   RP_CHECK(c.train_subset >= 0 && c.test_subset >= 0, op, "subsets must be >= 0 (0: all)");
   RP_CHECK(c.epochs >= 1 && c.epochs <= kMaxEpochs, op,
            "'epochs' must be in [1, " << kMaxEpochs << "], found " << c.epochs);

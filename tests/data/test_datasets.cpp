@@ -2,6 +2,7 @@
 // and the synthetic generator; with the errors for missing, truncated and inconsistent data.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -273,6 +274,61 @@ TEST(Synthetic, ClassPatternIsFaintAndSharedByTheClass) {
   }
   ASSERT_GT(total, 1000);
   EXPECT_EQ(agree, total);
+}
+
+// Mean colour of each image, and how much of its spread across a split lies within classes
+// rather than between them.
+double within_class_share_of_colour_variance(const Dataset& d) {
+  const std::int64_t n = d.size(), plane = d.height * d.width;
+  std::vector<std::array<double, 3>> mean(static_cast<std::size_t>(n));
+  std::array<std::array<double, 3>, 10> class_mean{};
+  std::array<double, 3> all{};
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t c = 0; c < 3; ++c) {
+      const std::uint8_t* p = d.images.data() + i * d.image_elements() + c * plane;
+      double s = 0;
+      for (std::int64_t k = 0; k < plane; ++k) s += p[k];
+      const double m = s / static_cast<double>(plane) / 255;
+      const auto ci = static_cast<std::size_t>(c);
+      mean[static_cast<std::size_t>(i)][ci] = m;
+      class_mean[static_cast<std::size_t>(d.labels[static_cast<std::size_t>(i)])][ci] +=
+          m / static_cast<double>(n / 10);
+      all[ci] += m / static_cast<double>(n);
+    }
+  }
+  double within = 0, total = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::size_t c = 0; c < 3; ++c) {
+      const double m = mean[static_cast<std::size_t>(i)][c];
+      const double cm =
+          class_mean[static_cast<std::size_t>(d.labels[static_cast<std::size_t>(i)])][c];
+      within += (m - cm) * (m - cm);
+      total += (m - all[c]) * (m - all[c]);
+    }
+  }
+  return within / total;
+}
+
+// The class colour scheme: an image's colours mostly tell its class; with random colours they
+// tell nothing. Shapes, textures and the faint pattern are the same in both schemes.
+TEST(Synthetic, ClassColoursAreSharedByTheClass) {
+  SyntheticOptions random{200, 10, 32, 7}, by_class = random;
+  by_class.colours = "class";
+  const DatasetSplits r = make_synthetic(random), c = make_synthetic(by_class);
+  const double r_within = within_class_share_of_colour_variance(r.train);
+  const double c_within = within_class_share_of_colour_variance(c.train);
+  EXPECT_GT(r_within, 0.7) << "random colours: the class explains little of an image's colour";
+  EXPECT_LT(c_within, 0.15) << "class colours: the class explains most of it";
+  EXPECT_NE(c.train.source.find("class colours"), std::string::npos) << c.train.source;
+  // Reproducible, and a class keeps its colours whatever the split's size.
+  by_class.train = 20;
+  const DatasetSplits small = make_synthetic(by_class);
+  EXPECT_TRUE(
+      std::equal(small.train.images.begin(), small.train.images.end(), c.train.images.begin()));
+  by_class.colours = "rainbow";
+  const std::string e = error_of([&] { make_synthetic(by_class); });
+  EXPECT_NE(e.find("'rainbow'"), std::string::npos) << e;
+  EXPECT_NE(e.find("random or class"), std::string::npos) << e;
 }
 
 TEST(LoadDataset, SubsetsNormalizationAndErrors) {

@@ -97,10 +97,17 @@ TEST(TrainConfig, HostileFilesAreRefused) {
 }
 
 TEST(TrainConfig, ValidationNamesTheKey) {
-  const std::pair<const char*, nlohmann::json> bad[] = {
-      {"epochs", 0},          {"batch-size", -1},    {"lr", -0.1},   {"momentum", 1.0},
-      {"schedule", "linear"}, {"dataset", "mnist"},  {"width", 0.0}, {"device", "tpu"},
-      {"lr-gamma", 2.0},      {"weight-decay", -1.0}};
+  const std::pair<const char*, nlohmann::json> bad[] = {{"epochs", 0},
+                                                        {"batch-size", -1},
+                                                        {"lr", -0.1},
+                                                        {"momentum", 1.0},
+                                                        {"schedule", "linear"},
+                                                        {"dataset", "mnist"},
+                                                        {"width", 0.0},
+                                                        {"device", "tpu"},
+                                                        {"lr-gamma", 2.0},
+                                                        {"weight-decay", -1.0},
+                                                        {"synthetic-colours", "pastel"}};
   for (const auto& [key, value] : bad) {
     const TrainConfig c = apply_json(TrainConfig{}, nlohmann::json{{key, value}}, "x");
     try {
