@@ -12,15 +12,64 @@ namespace {
 
 using i64 = std::int64_t;
 
+// The output columns q in [begin, end) whose input column q*stride - pad + j lies inside the
+// image (0 <= . < w) for kernel column j: everything outside reads the zero padding. Computed
+// once per kernel tap, so the copies below have no per-pixel bounds test.
+struct ValidColumns {
+  i64 begin, end;
+};
+ValidColumns valid_columns(i64 w, i64 wo, i64 stride, i64 pad, i64 j) {
+  const i64 first = pad - j <= 0 ? 0 : (pad - j + stride - 1) / stride;
+  const i64 last_plus_one = w - 1 + pad - j < 0 ? 0 : (w - 1 + pad - j) / stride + 1;
+  const i64 begin = std::min(first, wo);
+  return {begin, std::clamp(last_plus_one, begin, wo)};
+}
+
 // One image: col (patch_size, out_pixels), row (c*kh + i)*kw + j holds the input pixels that
 // kernel tap (c, i, j) meets at every output position, zero where it falls on the padding.
+// With stride 1 each output row is one contiguous run of an input row.
+// The common case of ResNets' 3x3 convolutions: stride 1 and an output as wide as the input
+// (padding (kw - 1) / 2). Then the valid rows of tap (c, i, j) are one contiguous run of the
+// input plane, shifted by (i - pad_h) rows and (j - pad_w) columns: one copy moves them all,
+// and the few columns that wrapped round the left or right edge are zeroed after.
+template <typename T>
+void im2col_same_width(const Conv2dGeometry& g, const T* x, T* col) {
+  const i64 ho = g.h_out(), wo = g.w_out(), plane = g.h * g.w;
+  for (i64 c = 0; c < g.c_in; ++c) {
+    const T* x_c = x + c * plane;
+    for (i64 i = 0; i < g.kh; ++i) {
+      const i64 p_lo = std::clamp(g.pad_h - i, i64{0}, ho);
+      const i64 p_hi = std::clamp(g.h + g.pad_h - i, p_lo, ho);
+      for (i64 j = 0; j < g.kw; ++j) {
+        T* out = col + ((c * g.kh + i) * g.kw + j) * ho * wo;
+        std::fill(out, out + p_lo * wo, T(0));
+        std::fill(out + p_hi * wo, out + ho * wo, T(0));
+        if (p_lo == p_hi) continue;
+        const ValidColumns v = valid_columns(g.w, wo, 1, g.pad_w, j);
+        const i64 src = (p_lo - g.pad_h + i) * g.w + j - g.pad_w, count = (p_hi - p_lo) * wo;
+        const i64 lo = std::max<i64>(0, -src), hi = std::min(count, plane - src);
+        std::copy(x_c + src + lo, x_c + src + hi, out + p_lo * wo + lo);
+        for (i64 p = p_lo; p < p_hi; ++p) {  // the columns that wrapped (and any clipped end)
+          std::fill(out + p * wo, out + p * wo + v.begin, T(0));
+          std::fill(out + p * wo + v.end, out + (p + 1) * wo, T(0));
+        }
+      }
+    }
+  }
+}
+
 template <typename T>
 void im2col(const Conv2dGeometry& g, const T* x, T* col) {
-  const i64 ho = g.h_out(), wo = g.w_out();
+  const i64 ho = g.h_out(), wo = g.w_out(), sw = g.stride_w;
+  if (sw == 1 && g.stride_h == 1 && wo == g.w) {
+    im2col_same_width(g, x, col);
+    return;
+  }
   for (i64 c = 0; c < g.c_in; ++c) {
     for (i64 i = 0; i < g.kh; ++i) {
       for (i64 j = 0; j < g.kw; ++j) {
         T* out = col + ((c * g.kh + i) * g.kw + j) * ho * wo;
+        const ValidColumns v = valid_columns(g.w, wo, sw, g.pad_w, j);
         for (i64 p = 0; p < ho; ++p) {
           const i64 ih = p * g.stride_h - g.pad_h + i;
           T* out_row = out + p * wo;
@@ -28,33 +77,41 @@ void im2col(const Conv2dGeometry& g, const T* x, T* col) {
             std::fill(out_row, out_row + wo, T(0));
             continue;
           }
-          const T* x_row = x + (c * g.h + ih) * g.w;
-          for (i64 q = 0; q < wo; ++q) {
-            const i64 iw = q * g.stride_w - g.pad_w + j;
-            out_row[q] = (iw >= 0 && iw < g.w) ? x_row[iw] : T(0);
+          std::fill(out_row, out_row + v.begin, T(0));
+          // The input pixel of output column v.begin + k is src[k * sw].
+          const T* src = x + (c * g.h + ih) * g.w + v.begin * sw - g.pad_w + j;
+          if (sw == 1) {
+            std::copy(src, src + (v.end - v.begin), out_row + v.begin);
+          } else {
+            for (i64 k = 0; k < v.end - v.begin; ++k) out_row[v.begin + k] = src[k * sw];
           }
+          std::fill(out_row + v.end, out_row + wo, T(0));
         }
       }
     }
   }
 }
 
-// The adjoint of im2col: adds each column entry back onto the input pixel it was read from.
+// The adjoint of im2col: adds each column entry back onto the input pixel it was read from, in
+// the same order as before the valid ranges were precomputed (so sums round identically).
 template <typename T>
 void col2im_add(const Conv2dGeometry& g, const T* col, T* dx) {
-  const i64 ho = g.h_out(), wo = g.w_out();
+  const i64 ho = g.h_out(), wo = g.w_out(), sw = g.stride_w;
   for (i64 c = 0; c < g.c_in; ++c) {
     for (i64 i = 0; i < g.kh; ++i) {
       for (i64 j = 0; j < g.kw; ++j) {
         const T* in = col + ((c * g.kh + i) * g.kw + j) * ho * wo;
+        const ValidColumns v = valid_columns(g.w, wo, sw, g.pad_w, j);
         for (i64 p = 0; p < ho; ++p) {
           const i64 ih = p * g.stride_h - g.pad_h + i;
           if (ih < 0 || ih >= g.h) continue;
-          T* dx_row = dx + (c * g.h + ih) * g.w;
-          const T* in_row = in + p * wo;
-          for (i64 q = 0; q < wo; ++q) {
-            const i64 iw = q * g.stride_w - g.pad_w + j;
-            if (iw >= 0 && iw < g.w) dx_row[iw] += in_row[q];
+          // The input pixel of output column v.begin + k is dst[k * sw].
+          T* dst = dx + (c * g.h + ih) * g.w + v.begin * sw - g.pad_w + j;
+          const T* src = in + p * wo + v.begin;
+          if (sw == 1) {
+            for (i64 k = 0; k < v.end - v.begin; ++k) dst[k] += src[k];
+          } else {
+            for (i64 k = 0; k < v.end - v.begin; ++k) dst[k * sw] += src[k];
           }
         }
       }

@@ -38,6 +38,12 @@ std::vector<ConvCase> conv_cases() {
       {2, 3, 7, 5, 2, 3, 3, 2, 2, 0, 0}, {3, 4, 4, 5, 2, 1, 1, 1, 1, 0, 0},
       {2, 3, 5, 5, 4, 1, 1, 2, 2, 0, 0}, {1, 2, 6, 5, 3, 2, 3, 1, 2, 1, 0},
       {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0}, {2, 1, 3, 3, 2, 3, 3, 1, 1, 1, 1},
+      // Stride 1 with the output as wide as the input (im2col's one-copy path): 5x5 shifts by
+      // two columns, one-row and one-column images, a 1x3 kernel, an image narrower than the
+      // shift.
+      {2, 2, 4, 6, 3, 5, 5, 1, 1, 2, 2}, {1, 2, 1, 4, 2, 3, 3, 1, 1, 1, 1},
+      {1, 2, 5, 1, 2, 3, 3, 1, 1, 1, 1}, {2, 3, 4, 4, 2, 1, 3, 1, 1, 0, 1},
+      {1, 1, 3, 2, 2, 5, 5, 1, 1, 2, 2},
   };
   std::mt19937 gen(2024);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
