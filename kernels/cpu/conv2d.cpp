@@ -25,15 +25,12 @@ ValidColumns valid_columns(i64 w, i64 wo, i64 stride, i64 pad, i64 j) {
   return {begin, std::clamp(last_plus_one, begin, wo)};
 }
 
-// One image: col (patch_size, out_pixels), row (c*kh + i)*kw + j holds the input pixels that
-// kernel tap (c, i, j) meets at every output position, zero where it falls on the padding.
-// With stride 1 each output row is one contiguous run of an input row.
 // The common case of ResNets' 3x3 convolutions: stride 1 and an output as wide as the input
 // (padding (kw - 1) / 2). Then the valid rows of tap (c, i, j) are one contiguous run of the
 // input plane, shifted by (i - pad_h) rows and (j - pad_w) columns: one copy moves them all,
 // and the few columns that wrapped round the left or right edge are zeroed after.
 template <typename T>
-void im2col_same_width(const Conv2dGeometry& g, const T* x, T* col) {
+void im2col_same_width(const Conv2dGeometry& g, const T* x, T* col, i64 ld) {
   const i64 ho = g.h_out(), wo = g.w_out(), plane = g.h * g.w;
   for (i64 c = 0; c < g.c_in; ++c) {
     const T* x_c = x + c * plane;
@@ -41,7 +38,7 @@ void im2col_same_width(const Conv2dGeometry& g, const T* x, T* col) {
       const i64 p_lo = std::clamp(g.pad_h - i, i64{0}, ho);
       const i64 p_hi = std::clamp(g.h + g.pad_h - i, p_lo, ho);
       for (i64 j = 0; j < g.kw; ++j) {
-        T* out = col + ((c * g.kh + i) * g.kw + j) * ho * wo;
+        T* out = col + ((c * g.kh + i) * g.kw + j) * ld;
         std::fill(out, out + p_lo * wo, T(0));
         std::fill(out + p_hi * wo, out + ho * wo, T(0));
         if (p_lo == p_hi) continue;
@@ -58,17 +55,21 @@ void im2col_same_width(const Conv2dGeometry& g, const T* x, T* col) {
   }
 }
 
+// One image: col (patch_size, out_pixels), row (c*kh + i)*kw + j - which starts at
+// col + ((c*kh + i)*kw + j) * ld - holds the input pixels that kernel tap (c, i, j) meets at
+// every output position, zero where it falls on the padding. ld > out_pixels leaves room for
+// other images' columns beside this one's.
 template <typename T>
-void im2col(const Conv2dGeometry& g, const T* x, T* col) {
+void im2col(const Conv2dGeometry& g, const T* x, T* col, i64 ld) {
   const i64 ho = g.h_out(), wo = g.w_out(), sw = g.stride_w;
   if (sw == 1 && g.stride_h == 1 && wo == g.w) {
-    im2col_same_width(g, x, col);
+    im2col_same_width(g, x, col, ld);
     return;
   }
   for (i64 c = 0; c < g.c_in; ++c) {
     for (i64 i = 0; i < g.kh; ++i) {
       for (i64 j = 0; j < g.kw; ++j) {
-        T* out = col + ((c * g.kh + i) * g.kw + j) * ho * wo;
+        T* out = col + ((c * g.kh + i) * g.kw + j) * ld;
         const ValidColumns v = valid_columns(g.w, wo, sw, g.pad_w, j);
         for (i64 p = 0; p < ho; ++p) {
           const i64 ih = p * g.stride_h - g.pad_h + i;
@@ -95,12 +96,12 @@ void im2col(const Conv2dGeometry& g, const T* x, T* col) {
 // The adjoint of im2col: adds each column entry back onto the input pixel it was read from, in
 // the same order as before the valid ranges were precomputed (so sums round identically).
 template <typename T>
-void col2im_add(const Conv2dGeometry& g, const T* col, T* dx) {
+void col2im_add(const Conv2dGeometry& g, const T* col, i64 ld, T* dx) {
   const i64 ho = g.h_out(), wo = g.w_out(), sw = g.stride_w;
   for (i64 c = 0; c < g.c_in; ++c) {
     for (i64 i = 0; i < g.kh; ++i) {
       for (i64 j = 0; j < g.kw; ++j) {
-        const T* in = col + ((c * g.kh + i) * g.kw + j) * ho * wo;
+        const T* in = col + ((c * g.kh + i) * g.kw + j) * ld;
         const ValidColumns v = valid_columns(g.w, wo, sw, g.pad_w, j);
         for (i64 p = 0; p < ho; ++p) {
           const i64 ih = p * g.stride_h - g.pad_h + i;
@@ -119,8 +120,31 @@ void col2im_add(const Conv2dGeometry& g, const T* col, T* dx) {
   }
 }
 
+// Output columns one GEMM should have at least. The late stages' images are small (4x4 at
+// ResNet-18's last stage), and a product per image would repack the whole weight matrix for a
+// few columns - as much work as the product itself - so several images' columns go side by
+// side into one GEMM there.
+constexpr i64 kGemmColumns = 256;
+
+i64 images_per_gemm(const Conv2dGeometry& g) {
+  const i64 P = std::max<i64>(1, g.out_pixels());
+  return std::clamp<i64>((kGemmColumns + P - 1) / P, 1, std::max<i64>(1, g.n));
+}
+
+// One image at a time, a pointwise convolution reads the image itself and needs no col.
 i64 col_elems(const Conv2dGeometry& g) {
-  return g.is_pointwise() ? 0 : g.patch_size() * g.out_pixels();
+  const i64 B = images_per_gemm(g);
+  return B == 1 && g.is_pointwise() ? 0 : g.patch_size() * B * g.out_pixels();
+}
+
+// Several images at a time, their outputs (or output gradients) side by side, (c_out, B*P).
+i64 staging_elems(const Conv2dGeometry& g) {
+  const i64 B = images_per_gemm(g);
+  return B == 1 ? 0 : g.c_out * B * g.out_pixels();
+}
+
+i64 scratch_elems(const Conv2dGeometry& g) {
+  return col_elems(g) + staging_elems(g);
 }
 
 // Images per thread so that a thread gets at least ~256k multiply-adds: below that, waking
@@ -130,27 +154,58 @@ i64 image_grain(const Conv2dGeometry& g) {
   return std::max<i64>(1, (i64{1} << 18) / per_image);
 }
 
+// Between (c_out, P) planes of images n0.. and their side-by-side staging (c_out, b*P).
+template <typename T>
+void stage(const Conv2dGeometry& g, const T* images, i64 b, T* staging) {
+  const i64 P = g.out_pixels(), cols = b * P;
+  for (i64 k = 0; k < b; ++k) {
+    for (i64 o = 0; o < g.c_out; ++o) {
+      const T* from = images + (k * g.c_out + o) * P;
+      std::copy(from, from + P, staging + o * cols + k * P);
+    }
+  }
+}
+template <typename T>
+void unstage(const Conv2dGeometry& g, const T* staging, i64 b, T* images) {
+  const i64 P = g.out_pixels(), cols = b * P;
+  for (i64 k = 0; k < b; ++k) {
+    for (i64 o = 0; o < g.c_out; ++o) {
+      const T* from = staging + o * cols + k * P;
+      std::copy(from, from + P, images + (k * g.c_out + o) * P);
+    }
+  }
+}
+
 }  // namespace
 
 template <typename T>
 std::size_t conv2d_workspace_size(const Conv2dGeometry& g, int threads) {
   const i64 chunks = parallel_chunks(threads, g.n, image_grain(g));
-  // Per chunk: one im2col buffer and one partial weight gradient.
-  return static_cast<std::size_t>(chunks * (col_elems(g) + g.c_out * g.patch_size()));
+  // Per chunk: the im2col and staging buffers, and one partial weight gradient.
+  return static_cast<std::size_t>(chunks * (scratch_elems(g) + g.c_out * g.patch_size()));
 }
 
 template <typename T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* workspace,
                     int threads) {
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
+  const i64 B = images_per_gemm(g);
   const auto W = matrix(w, g.c_out, K);
   parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
-    T* col = workspace + chunk * col_elems(g);
-    for (i64 n = begin; n < end; ++n) {
-      const T* x_n = x + n * in_elems;
-      if (!g.is_pointwise()) im2col(g, x_n, col);
-      const T* cols = g.is_pointwise() ? x_n : col;
-      matrix(y + n * g.c_out * P, g.c_out, P).noalias() = W * matrix(cols, K, P);
+    T* col = workspace + chunk * scratch_elems(g);
+    T* staging = col + col_elems(g);
+    for (i64 n0 = begin; n0 < end; n0 += B) {
+      const i64 b = std::min(B, end - n0), cols = b * P;
+      if (B == 1) {
+        const T* x_n = x + n0 * in_elems;
+        if (!g.is_pointwise()) im2col(g, x_n, col, P);
+        const T* in = g.is_pointwise() ? x_n : col;
+        matrix(y + n0 * g.c_out * P, g.c_out, P).noalias() = W * matrix(in, K, P);
+        continue;
+      }
+      for (i64 k = 0; k < b; ++k) im2col(g, x + (n0 + k) * in_elems, col + k * P, cols);
+      matrix(staging, g.c_out, cols).noalias() = W * matrix(col, K, cols);
+      unstage(g, staging, b, y + n0 * g.c_out * P);
     }
   });
 }
@@ -159,14 +214,16 @@ template <typename T>
 void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx, GradMode mode,
                           T* workspace, int threads) {
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
+  const i64 B = images_per_gemm(g);
   const auto W = matrix(w, g.c_out, K);
   parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
-    T* col = workspace + chunk * col_elems(g);
-    for (i64 n = begin; n < end; ++n) {
-      const auto DY = matrix(dy + n * g.c_out * P, g.c_out, P);
-      T* dx_n = dx + n * in_elems;
-      if (g.is_pointwise()) {
-        auto DX = matrix(dx_n, K, P);
+    T* col = workspace + chunk * scratch_elems(g);
+    T* staging = col + col_elems(g);
+    for (i64 n0 = begin; n0 < end; n0 += B) {
+      const i64 b = std::min(B, end - n0), cols = b * P;
+      if (B == 1 && g.is_pointwise()) {
+        const auto DY = matrix(dy + n0 * g.c_out * P, g.c_out, P);
+        auto DX = matrix(dx + n0 * in_elems, K, P);
         if (mode == GradMode::Assign) {
           DX.noalias() = W.transpose() * DY;
         } else {
@@ -174,9 +231,17 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
         }
         continue;
       }
-      matrix(col, K, P).noalias() = W.transpose() * DY;
-      if (mode == GradMode::Assign) std::fill(dx_n, dx_n + in_elems, T(0));
-      col2im_add(g, col, dx_n);
+      const T* dys = dy + n0 * g.c_out * P;
+      if (B > 1) {
+        stage(g, dys, b, staging);
+        dys = staging;
+      }
+      matrix(col, K, cols).noalias() = W.transpose() * matrix(dys, g.c_out, cols);
+      for (i64 k = 0; k < b; ++k) {
+        T* dx_n = dx + (n0 + k) * in_elems;
+        if (mode == GradMode::Assign) std::fill(dx_n, dx_n + in_elems, T(0));
+        col2im_add(g, col + k * P, cols, dx_n);
+      }
     }
   });
 }
@@ -185,18 +250,28 @@ template <typename T>
 void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, GradMode mode,
                             T* workspace, int threads) {
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
+  const i64 B = images_per_gemm(g);
   const i64 chunks = parallel_chunks(threads, g.n, image_grain(g));
   const i64 w_elems = g.c_out * K;
-  T* partials = workspace + chunks * col_elems(g);
+  T* partials = workspace + chunks * scratch_elems(g);
   parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
-    T* col = workspace + chunk * col_elems(g);
+    T* col = workspace + chunk * scratch_elems(g);
+    T* staging = col + col_elems(g);
     auto part = matrix(partials + chunk * w_elems, g.c_out, K);
     part.setZero();
-    for (i64 n = begin; n < end; ++n) {
-      const T* x_n = x + n * in_elems;
-      if (!g.is_pointwise()) im2col(g, x_n, col);
-      const T* cols = g.is_pointwise() ? x_n : col;
-      part.noalias() += matrix(dy + n * g.c_out * P, g.c_out, P) * matrix(cols, K, P).transpose();
+    for (i64 n0 = begin; n0 < end; n0 += B) {
+      const i64 b = std::min(B, end - n0), cols = b * P;
+      const T* in = x + n0 * in_elems;
+      if (B > 1 || !g.is_pointwise()) {
+        for (i64 k = 0; k < b; ++k) im2col(g, x + (n0 + k) * in_elems, col + k * P, cols);
+        in = col;
+      }
+      const T* dys = dy + n0 * g.c_out * P;
+      if (B > 1) {
+        stage(g, dys, b, staging);
+        dys = staging;
+      }
+      part.noalias() += matrix(dys, g.c_out, cols) * matrix(in, K, cols).transpose();
     }
   });
   parallel_for(threads, w_elems, 4096, [&](i64 begin, i64 end, int) {
