@@ -38,9 +38,8 @@ void relu_grad_range(i64 begin, i64 end, const T* y, const T* dy, T* dx, GradMod
 
 template <typename T>
 void relu_backward(i64 n, const T* y, const T* dy, T* dx, GradMode mode, int threads) {
-  parallel_for(threads, n, kElementwiseGrain, [&](i64 begin, i64 end, int) {
-    relu_grad_range(begin, end, y, dy, dx, mode);
-  });
+  parallel_for(threads, n, kElementwiseGrain,
+               [&](i64 begin, i64 end, int) { relu_grad_range(begin, end, y, dy, dx, mode); });
 }
 
 #define RP_INSTANTIATE(T)                                \
