@@ -53,8 +53,10 @@ std::vector<ConvCase> conv_cases() {
       // The direct 3x3 route (rows of 16 pixels or more, few output channels): one pixel
       // block, a block and a tail, a partial block of output channels; 33 output channels
       // take the GEMM forward but the direct route for the data gradient (2 channels out).
-      {2, 3, 4, 16, 5, 3, 3, 1, 1, 1, 1}, {1, 2, 3, 21, 6, 3, 3, 1, 1, 1, 1},
-      {1, 2, 2, 17, 33, 3, 3, 1, 1, 1, 1}, {1, 3, 2, 32, 4, 3, 3, 1, 1, 1, 1},
+      {2, 3, 4, 16, 5, 3, 3, 1, 1, 1, 1},
+      {1, 2, 3, 21, 6, 3, 3, 1, 1, 1, 1},
+      {1, 2, 2, 17, 33, 3, 3, 1, 1, 1, 1},
+      {1, 3, 2, 32, 4, 3, 3, 1, 1, 1, 1},
   };
   std::mt19937 gen(2024);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
