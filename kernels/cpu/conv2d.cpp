@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "kernels/cpu/conv3x3_direct.h"
 #include "kernels/cpu/eigen_maps.h"
 #include "kernels/cpu/grad_write.h"
 #include "kernels/cpu/parallel.h"
@@ -148,29 +147,6 @@ i64 scratch_elems(const Conv2dGeometry& g) {
   return col_elems(g) + staging_elems(g);
 }
 
-// The direct 3x3 route (conv3x3_direct.h), forward and data gradient, where it suits: the
-// packed weights (shared by the chunks) and each chunk's bordered image.
-i64 direct_weights_elems(const Conv2dGeometry& g) {
-  const Conv2dGeometry d = conv3x3_data_gradient_geometry(g);
-  return std::max(conv3x3_direct_suits(g) ? conv3x3_packed_weights_size(g) : 0,
-                  conv3x3_direct_suits(d) ? conv3x3_packed_weights_size(d) : 0);
-}
-i64 direct_scratch_elems(const Conv2dGeometry& g) {
-  const Conv2dGeometry d = conv3x3_data_gradient_geometry(g);
-  return std::max(conv3x3_direct_suits(g) ? conv3x3_direct_scratch(g) : 0,
-                  conv3x3_direct_suits(d) ? conv3x3_direct_scratch(d) : 0);
-}
-
-// The workspace: [packed weights | one scratch per chunk | one weight-gradient partial per
-// chunk]; a chunk's scratch serves whichever route the direction takes.
-i64 chunk_elems(const Conv2dGeometry& g) {
-  return std::max(scratch_elems(g), direct_scratch_elems(g));
-}
-template <typename T>
-T* chunk_scratch(const Conv2dGeometry& g, T* workspace, i64 chunk) {
-  return workspace + direct_weights_elems(g) + chunk * chunk_elems(g);
-}
-
 // Images per thread so that a thread gets at least ~256k multiply-adds: below that, waking
 // threads costs more than the work (and, on a loaded machine, much more).
 i64 image_grain(const Conv2dGeometry& g) {
@@ -205,8 +181,8 @@ void unstage(const Conv2dGeometry& g, const T* staging, i64 b, T* images) {
 template <typename T>
 std::size_t conv2d_workspace_size(const Conv2dGeometry& g, int threads) {
   const i64 chunks = parallel_chunks(threads, g.n, image_grain(g));
-  return static_cast<std::size_t>(direct_weights_elems(g) +
-                                  chunks * (chunk_elems(g) + g.c_out * g.patch_size()));
+  // Per chunk: the im2col and staging buffers, and one partial weight gradient.
+  return static_cast<std::size_t>(chunks * (scratch_elems(g) + g.c_out * g.patch_size()));
 }
 
 template <typename T>
@@ -215,18 +191,8 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* wo
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
   const i64 B = images_per_gemm(g);
   const auto W = matrix(w, g.c_out, K);
-  if (conv3x3_direct_suits(g)) {
-    conv3x3_pack_weights(g, w, false, workspace);
-    parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
-      for (i64 n = begin; n < end; ++n) {
-        conv3x3_direct(g, x + n * in_elems, workspace, y + n * g.c_out * P, GradMode::Assign,
-                       chunk_scratch(g, workspace, chunk));
-      }
-    });
-    return;
-  }
   parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
-    T* col = chunk_scratch(g, workspace, chunk);
+    T* col = workspace + chunk * scratch_elems(g);
     T* staging = col + col_elems(g);
     for (i64 n0 = begin; n0 < end; n0 += B) {
       const i64 b = std::min(B, end - n0), cols = b * P;
@@ -250,19 +216,8 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
   const i64 B = images_per_gemm(g);
   const auto W = matrix(w, g.c_out, K);
-  const Conv2dGeometry dg = conv3x3_data_gradient_geometry(g);
-  if (conv3x3_direct_suits(dg)) {
-    conv3x3_pack_weights(dg, w, true, workspace);
-    parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
-      for (i64 n = begin; n < end; ++n) {
-        conv3x3_direct(dg, dy + n * g.c_out * P, workspace, dx + n * in_elems, mode,
-                       chunk_scratch(g, workspace, chunk));
-      }
-    });
-    return;
-  }
   parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
-    T* col = chunk_scratch(g, workspace, chunk);
+    T* col = workspace + chunk * scratch_elems(g);
     T* staging = col + col_elems(g);
     for (i64 n0 = begin; n0 < end; n0 += B) {
       const i64 b = std::min(B, end - n0), cols = b * P;
@@ -298,9 +253,9 @@ void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const i64 B = images_per_gemm(g);
   const i64 chunks = parallel_chunks(threads, g.n, image_grain(g));
   const i64 w_elems = g.c_out * K;
-  T* partials = chunk_scratch(g, workspace, chunks);
+  T* partials = workspace + chunks * scratch_elems(g);
   parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
-    T* col = chunk_scratch(g, workspace, chunk);
+    T* col = workspace + chunk * scratch_elems(g);
     T* staging = col + col_elems(g);
     auto part = matrix(partials + chunk * w_elems, g.c_out, K);
     part.setZero();
