@@ -45,7 +45,7 @@ void im2col_same_width(const Conv2dGeometry& g, const T* x, T* col, i64 ld) {
         const ValidColumns v = valid_columns(g.w, wo, 1, g.pad_w, j);
         const i64 src = (p_lo - g.pad_h + i) * g.w + j - g.pad_w, count = (p_hi - p_lo) * wo;
         const i64 lo = std::max<i64>(0, -src), hi = std::min(count, plane - src);
-        std::copy(x_c + src + lo, x_c + src + hi, out + p_lo * wo + lo);
+        std::copy(x_c + (src + lo), x_c + (src + hi), out + p_lo * wo + lo);
         for (i64 p = p_lo; p < p_hi; ++p) {  // the columns that wrapped (and any clipped end)
           std::fill(out + p * wo, out + p * wo + v.begin, T(0));
           std::fill(out + p * wo + v.end, out + (p + 1) * wo, T(0));
@@ -154,6 +154,30 @@ i64 image_grain(const Conv2dGeometry& g) {
   return std::max<i64>(1, (i64{1} << 18) / per_image);
 }
 
+// The threads split whole groups of images_per_gemm images (the last group may be smaller), so
+// which images share a product - and so every rounding - depends on the shapes alone.
+i64 group_count(const Conv2dGeometry& g) {
+  const i64 B = images_per_gemm(g);
+  return (g.n + B - 1) / B;
+}
+i64 group_grain(const Conv2dGeometry& g) {
+  const i64 B = images_per_gemm(g);
+  return (image_grain(g) + B - 1) / B;
+}
+i64 conv_chunks(const Conv2dGeometry& g, int threads) {
+  return parallel_chunks(threads, group_count(g), group_grain(g));
+}
+// body(n0, b, chunk) for each group: images [n0, n0 + b), run by parallel chunk `chunk`.
+template <typename Body>
+void for_each_group(const Conv2dGeometry& g, int threads, Body&& body) {
+  const i64 B = images_per_gemm(g);
+  parallel_for(threads, group_count(g), group_grain(g), [&](i64 begin, i64 end, int chunk) {
+    for (i64 group = begin; group < end; ++group) {
+      body(group * B, std::min(B, g.n - group * B), chunk);
+    }
+  });
+}
+
 // Between (c_out, P) planes of images n0.. and their side-by-side staging (c_out, b*P).
 template <typename T>
 void stage(const Conv2dGeometry& g, const T* images, i64 b, T* staging) {
@@ -180,33 +204,30 @@ void unstage(const Conv2dGeometry& g, const T* staging, i64 b, T* images) {
 
 template <typename T>
 std::size_t conv2d_workspace_size(const Conv2dGeometry& g, int threads) {
-  const i64 chunks = parallel_chunks(threads, g.n, image_grain(g));
   // Per chunk: the im2col and staging buffers, and one partial weight gradient.
-  return static_cast<std::size_t>(chunks * (scratch_elems(g) + g.c_out * g.patch_size()));
+  return static_cast<std::size_t>(conv_chunks(g, threads) *
+                                  (scratch_elems(g) + g.c_out * g.patch_size()));
 }
 
 template <typename T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* workspace,
                     int threads) {
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
-  const i64 B = images_per_gemm(g);
   const auto W = matrix(w, g.c_out, K);
-  parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
+  for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
     T* col = workspace + chunk * scratch_elems(g);
     T* staging = col + col_elems(g);
-    for (i64 n0 = begin; n0 < end; n0 += B) {
-      const i64 b = std::min(B, end - n0), cols = b * P;
-      if (B == 1) {
-        const T* x_n = x + n0 * in_elems;
-        if (!g.is_pointwise()) im2col(g, x_n, col, P);
-        const T* in = g.is_pointwise() ? x_n : col;
-        matrix(y + n0 * g.c_out * P, g.c_out, P).noalias() = W * matrix(in, K, P);
-        continue;
-      }
-      for (i64 k = 0; k < b; ++k) im2col(g, x + (n0 + k) * in_elems, col + k * P, cols);
-      matrix(staging, g.c_out, cols).noalias() = W * matrix(col, K, cols);
-      unstage(g, staging, b, y + n0 * g.c_out * P);
+    const i64 cols = b * P;
+    if (images_per_gemm(g) == 1) {
+      const T* x_n = x + n0 * in_elems;
+      if (!g.is_pointwise()) im2col(g, x_n, col, P);
+      const T* in = g.is_pointwise() ? x_n : col;
+      matrix(y + n0 * g.c_out * P, g.c_out, P).noalias() = W * matrix(in, K, P);
+      return;
     }
+    for (i64 k = 0; k < b; ++k) im2col(g, x + (n0 + k) * in_elems, col + k * P, cols);
+    matrix(staging, g.c_out, cols).noalias() = W * matrix(col, K, cols);
+    unstage(g, staging, b, y + n0 * g.c_out * P);
   });
 }
 
@@ -214,34 +235,32 @@ template <typename T>
 void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx, GradMode mode,
                           T* workspace, int threads) {
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
-  const i64 B = images_per_gemm(g);
+  const bool grouped = images_per_gemm(g) > 1;
   const auto W = matrix(w, g.c_out, K);
-  parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
+  for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
     T* col = workspace + chunk * scratch_elems(g);
     T* staging = col + col_elems(g);
-    for (i64 n0 = begin; n0 < end; n0 += B) {
-      const i64 b = std::min(B, end - n0), cols = b * P;
-      if (B == 1 && g.is_pointwise()) {
-        const auto DY = matrix(dy + n0 * g.c_out * P, g.c_out, P);
-        auto DX = matrix(dx + n0 * in_elems, K, P);
-        if (mode == GradMode::Assign) {
-          DX.noalias() = W.transpose() * DY;
-        } else {
-          DX.noalias() += W.transpose() * DY;
-        }
-        continue;
+    const i64 cols = b * P;
+    if (!grouped && g.is_pointwise()) {
+      const auto DY = matrix(dy + n0 * g.c_out * P, g.c_out, P);
+      auto DX = matrix(dx + n0 * in_elems, K, P);
+      if (mode == GradMode::Assign) {
+        DX.noalias() = W.transpose() * DY;
+      } else {
+        DX.noalias() += W.transpose() * DY;
       }
-      const T* dys = dy + n0 * g.c_out * P;
-      if (B > 1) {
-        stage(g, dys, b, staging);
-        dys = staging;
-      }
-      matrix(col, K, cols).noalias() = W.transpose() * matrix(dys, g.c_out, cols);
-      for (i64 k = 0; k < b; ++k) {
-        T* dx_n = dx + (n0 + k) * in_elems;
-        if (mode == GradMode::Assign) std::fill(dx_n, dx_n + in_elems, T(0));
-        col2im_add(g, col + k * P, cols, dx_n);
-      }
+      return;
+    }
+    const T* dys = dy + n0 * g.c_out * P;
+    if (grouped) {
+      stage(g, dys, b, staging);
+      dys = staging;
+    }
+    matrix(col, K, cols).noalias() = W.transpose() * matrix(dys, g.c_out, cols);
+    for (i64 k = 0; k < b; ++k) {
+      T* dx_n = dx + (n0 + k) * in_elems;
+      if (mode == GradMode::Assign) std::fill(dx_n, dx_n + in_elems, T(0));
+      col2im_add(g, col + k * P, cols, dx_n);
     }
   });
 }
@@ -250,29 +269,28 @@ template <typename T>
 void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, GradMode mode,
                             T* workspace, int threads) {
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
-  const i64 B = images_per_gemm(g);
-  const i64 chunks = parallel_chunks(threads, g.n, image_grain(g));
+  const bool grouped = images_per_gemm(g) > 1;
+  const i64 chunks = conv_chunks(g, threads);
   const i64 w_elems = g.c_out * K;
   T* partials = workspace + chunks * scratch_elems(g);
-  parallel_for(threads, g.n, image_grain(g), [&](i64 begin, i64 end, int chunk) {
+  parallel_for(threads, chunks * w_elems, 1 << 16,
+               [&](i64 begin, i64 end, int) { std::fill(partials + begin, partials + end, T(0)); });
+  for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
     T* col = workspace + chunk * scratch_elems(g);
     T* staging = col + col_elems(g);
     auto part = matrix(partials + chunk * w_elems, g.c_out, K);
-    part.setZero();
-    for (i64 n0 = begin; n0 < end; n0 += B) {
-      const i64 b = std::min(B, end - n0), cols = b * P;
-      const T* in = x + n0 * in_elems;
-      if (B > 1 || !g.is_pointwise()) {
-        for (i64 k = 0; k < b; ++k) im2col(g, x + (n0 + k) * in_elems, col + k * P, cols);
-        in = col;
-      }
-      const T* dys = dy + n0 * g.c_out * P;
-      if (B > 1) {
-        stage(g, dys, b, staging);
-        dys = staging;
-      }
-      part.noalias() += matrix(dys, g.c_out, cols) * matrix(in, K, cols).transpose();
+    const i64 cols = b * P;
+    const T* in = x + n0 * in_elems;
+    if (grouped || !g.is_pointwise()) {
+      for (i64 k = 0; k < b; ++k) im2col(g, x + (n0 + k) * in_elems, col + k * P, cols);
+      in = col;
     }
+    const T* dys = dy + n0 * g.c_out * P;
+    if (grouped) {
+      stage(g, dys, b, staging);
+      dys = staging;
+    }
+    part.noalias() += matrix(dys, g.c_out, cols) * matrix(in, K, cols).transpose();
   });
   parallel_for(threads, w_elems, 4096, [&](i64 begin, i64 end, int) {
     for (i64 e = begin; e < end; ++e) {

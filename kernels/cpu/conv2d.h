@@ -11,7 +11,8 @@
 // Where an image has fewer than 256 output pixels, several images' columns go side by side
 // into one product (their outputs and output gradients staged to match), so that the weights
 // are packed once per group, not once per small image. An image's result may then differ in
-// its last bits with the batch it comes in (how the groups fall), never with timing.
+// its last bits with the batch size (how the groups fall), never with the thread count: the
+// threads split whole groups.
 // Images are split across threads; the weight gradient is summed per chunk of images, then
 // across chunks in chunk order, so results depend only on (shapes, threads).
 // Scratch comes from the caller: conv2d_workspace_size() elements of T.

@@ -50,9 +50,7 @@ std::vector<ConvCase> conv_cases() {
       {1, 2, 5, 1, 2, 3, 3, 1, 1, 1, 1},
       {2, 3, 4, 4, 2, 1, 3, 1, 1, 0, 1},
       {1, 1, 3, 2, 2, 5, 5, 1, 1, 2, 2},
-      // The direct 3x3 route (rows of 16 pixels or more, few output channels): one pixel
-      // block, a block and a tail, a partial block of output channels; 33 output channels
-      // take the GEMM forward but the direct route for the data gradient (2 channels out).
+      // Wider rows, as CIFAR's: 16 and 32 columns, a row of 21 and 17, 33 output channels.
       {2, 3, 4, 16, 5, 3, 3, 1, 1, 1, 1},
       {1, 2, 3, 21, 6, 3, 3, 1, 1, 1, 1},
       {1, 2, 2, 17, 33, 3, 3, 1, 1, 1, 1},
@@ -172,6 +170,48 @@ TEST_P(Conv2d, ThreadCountDoesNotChangeResults) {
   conv2d_backward_filter(test::cpu_context(3), x, dy, dw3, c.params(), GradMode::Assign);
   test::expect_close(y3, y1, 1e-13, 1e-13, "y, 3 threads vs 1");
   test::expect_close(dw3, dw1, 1e-13, 1e-13, "dw, 3 threads vs 1");
+}
+
+// Batches big enough that the images are split across threads (the shapes above fit in one
+// chunk): a CIFAR ResNet's first-stage 3x3 layer, a wider one and a last-stage one (whose
+// images share GEMMs in groups). Threads split whole images or whole groups, so any thread
+// count gives the same bits for the forward and data gradient; the weight gradient's partial
+// sums change with the chunks, so it agrees to rounding.
+TEST(Conv2dThreads, LargeBatchesSplitAcrossThreadsAgree) {
+  const ConvCase cases[] = {{16, 4, 32, 32, 8, 3, 3, 1, 1, 1, 1},
+                            {16, 8, 16, 16, 40, 3, 3, 1, 1, 1, 1},
+                            {16, 16, 4, 4, 32, 3, 3, 1, 1, 1, 1}};
+  for (const ConvCase& c : cases) {
+    for (DType dt : {DType::F32, DType::F64}) {
+      SCOPED_TRACE(c.name() + (dt == DType::F32 ? " f32" : " f64"));
+      Tensor x = test::random_tensor(c.x(), dt, 21), w = test::random_tensor(c.wt(), dt, 22);
+      const Shape ys = conv2d_output_shape(c.x(), c.wt(), c.params());
+      Tensor dy = test::random_tensor(ys, dt, 23);
+      std::vector<std::vector<double>> y, dx, dx_acc;
+      std::vector<Tensor> dw;
+      for (int threads : {1, 2, 3}) {
+        Context& ctx = test::cpu_context(threads);
+        Tensor yt = test::poisoned(ys, dt), dxt = test::poisoned(c.x(), dt),
+               dwt = test::poisoned(c.wt(), dt);
+        Tensor acc = test::random_tensor(c.x(), dt, 24);
+        conv2d_forward(ctx, x, w, yt, c.params());
+        conv2d_backward_data(ctx, dy, w, dxt, c.params(), GradMode::Assign);
+        conv2d_backward_data(ctx, dy, w, acc, c.params(), GradMode::Accumulate);
+        conv2d_backward_filter(ctx, x, dy, dwt, c.params(), GradMode::Assign);
+        y.push_back(test::values(yt));
+        dx.push_back(test::values(dxt));
+        dx_acc.push_back(test::values(acc));
+        dw.push_back(std::move(dwt));
+      }
+      for (std::size_t t = 1; t < 3; ++t) {
+        EXPECT_EQ(y[t], y[0]) << "forward, " << t + 1 << " threads against 1";
+        EXPECT_EQ(dx[t], dx[0]) << "data gradient, " << t + 1 << " threads against 1";
+        EXPECT_EQ(dx_acc[t], dx_acc[0]) << "accumulated data gradient, " << t + 1 << " threads";
+        test::expect_close(dw[t], test::values(dw[0]), dt == DType::F32 ? 1e-4 : 1e-12,
+                           dt == DType::F32 ? 1e-5 : 1e-12, "weight gradient");
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, Conv2d, ::testing::ValuesIn(conv_cases()),
