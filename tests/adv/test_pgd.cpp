@@ -22,7 +22,9 @@
 namespace rp {
 namespace {
 
-// A tiny ResNet-18 trained for 3 epochs on 1,000 synthetic images (~2 s), and 32 test images.
+// A tiny ResNet-18 trained for 5 epochs on 2,000 synthetic images (~6 s; 80-88% test accuracy
+// across seeds, where 3 epochs on 1,000 left it near chance and the attacks nothing to show),
+// and 32 test images.
 struct Trained {
   std::unique_ptr<Network> net;
   Tensor x, y;
@@ -31,9 +33,9 @@ struct Trained {
 Trained trained_model() {
   TrainConfig c;
   c.width = 1.0 / 16;
-  c.synthetic_train = 1000;
+  c.synthetic_train = 2000;
   c.synthetic_test = 32;
-  c.epochs = 3;
+  c.epochs = 5;
   c.batch_size = 50;
   c.schedule = "onecycle";
   c.threads = 2;
