@@ -42,7 +42,7 @@ struct SyntheticOptions {
   std::string colours = "random";        // random or class (see above)
 };
 
-// "random, class": the colour schemes, for messages.
+// "random or class": the colour schemes, for messages.
 extern const char* const kSyntheticColours;
 bool is_synthetic_colours(const std::string& scheme);
 

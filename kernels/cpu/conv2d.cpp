@@ -93,8 +93,8 @@ void im2col(const Conv2dGeometry& g, const T* x, T* col, i64 ld) {
   }
 }
 
-// The adjoint of im2col: adds each column entry back onto the input pixel it was read from, in
-// the same order as before the valid ranges were precomputed (so sums round identically).
+// The adjoint of im2col: adds each column entry back onto the input pixel it was read from,
+// tap by tap in im2col's row order, so every input pixel's sum has one fixed order.
 template <typename T>
 void col2im_add(const Conv2dGeometry& g, const T* col, i64 ld, T* dx) {
   const i64 ho = g.h_out(), wo = g.w_out(), sw = g.stride_w;

@@ -11,10 +11,10 @@
 // Where an image has fewer than 256 output pixels, several images' columns go side by side
 // into one product (their outputs and output gradients staged to match), so that the weights
 // are packed once per group, not once per small image. An image's result may then differ in
-// its last bits with the batch size (how the groups fall), never with the thread count: the
-// threads split whole groups.
-// Images are split across threads; the weight gradient is summed per chunk of images, then
-// across chunks in chunk order, so results depend only on (shapes, threads).
+// its last bits with the batch size (how the groups fall).
+// Threads split whole groups (whole images where there are none), so the forward and the data
+// gradient depend on the shapes alone, never on the thread count. The weight gradient is summed
+// per chunk of groups, then across chunks in chunk order: it depends on (shapes, threads).
 // Scratch comes from the caller: conv2d_workspace_size() elements of T.
 #pragma once
 
