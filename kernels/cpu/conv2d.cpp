@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/cpu/conv3x3_direct.h"
 #include "kernels/cpu/eigen_maps.h"
 #include "kernels/cpu/grad_write.h"
 #include "kernels/cpu/parallel.h"
@@ -143,8 +144,31 @@ i64 staging_elems(const Conv2dGeometry& g) {
   return B == 1 ? 0 : g.c_out * B * g.out_pixels();
 }
 
-i64 scratch_elems(const Conv2dGeometry& g) {
+i64 gemm_scratch_elems(const Conv2dGeometry& g) {
   return col_elems(g) + staging_elems(g);
+}
+
+// The direct 3x3 route (conv3x3_direct.h), forward and data gradient, where it suits: the
+// packed weights (shared by the chunks) and each chunk's bordered image.
+i64 direct_weights_elems(const Conv2dGeometry& g) {
+  const Conv2dGeometry d = conv3x3_data_gradient_geometry(g);
+  return std::max(conv3x3_direct_suits(g) ? conv3x3_packed_weights_size(g) : 0,
+                  conv3x3_direct_suits(d) ? conv3x3_packed_weights_size(d) : 0);
+}
+i64 direct_scratch_elems(const Conv2dGeometry& g) {
+  const Conv2dGeometry d = conv3x3_data_gradient_geometry(g);
+  return std::max(conv3x3_direct_suits(g) ? conv3x3_direct_scratch(g) : 0,
+                  conv3x3_direct_suits(d) ? conv3x3_direct_scratch(d) : 0);
+}
+
+// The workspace: [packed weights | one scratch per chunk | one weight-gradient partial per
+// chunk]; a chunk's scratch serves whichever route the direction takes.
+i64 scratch_elems(const Conv2dGeometry& g) {
+  return std::max(gemm_scratch_elems(g), direct_scratch_elems(g));
+}
+template <typename T>
+T* chunk_scratch(const Conv2dGeometry& g, T* workspace, i64 chunk) {
+  return workspace + direct_weights_elems(g) + chunk * scratch_elems(g);
 }
 
 // Images per thread so that a thread gets at least ~256k multiply-adds: below that, waking
@@ -205,8 +229,9 @@ void unstage(const Conv2dGeometry& g, const T* staging, i64 b, T* images) {
 template <typename T>
 std::size_t conv2d_workspace_size(const Conv2dGeometry& g, int threads) {
   // Per chunk: the im2col and staging buffers, and one partial weight gradient.
-  return static_cast<std::size_t>(conv_chunks(g, threads) *
-                                  (scratch_elems(g) + g.c_out * g.patch_size()));
+  return static_cast<std::size_t>(direct_weights_elems(g) +
+                                  conv_chunks(g, threads) *
+                                      (scratch_elems(g) + g.c_out * g.patch_size()));
 }
 
 template <typename T>
@@ -214,8 +239,18 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* wo
                     int threads) {
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
   const auto W = matrix(w, g.c_out, K);
+  if (conv3x3_direct_suits(g)) {
+    conv3x3_pack_weights(g, w, false, workspace);
+    for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
+      for (i64 n = n0; n < n0 + b; ++n) {
+        conv3x3_direct(g, x + n * in_elems, workspace, y + n * g.c_out * P, GradMode::Assign,
+                       chunk_scratch(g, workspace, chunk));
+      }
+    });
+    return;
+  }
   for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
-    T* col = workspace + chunk * scratch_elems(g);
+    T* col = chunk_scratch(g, workspace, chunk);
     T* staging = col + col_elems(g);
     const i64 cols = b * P;
     if (images_per_gemm(g) == 1) {
@@ -237,8 +272,19 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
   const bool grouped = images_per_gemm(g) > 1;
   const auto W = matrix(w, g.c_out, K);
+  const Conv2dGeometry dg = conv3x3_data_gradient_geometry(g);
+  if (conv3x3_direct_suits(dg)) {
+    conv3x3_pack_weights(dg, w, true, workspace);
+    for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
+      for (i64 n = n0; n < n0 + b; ++n) {
+        conv3x3_direct(dg, dy + n * g.c_out * P, workspace, dx + n * in_elems, mode,
+                       chunk_scratch(g, workspace, chunk));
+      }
+    });
+    return;
+  }
   for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
-    T* col = workspace + chunk * scratch_elems(g);
+    T* col = chunk_scratch(g, workspace, chunk);
     T* staging = col + col_elems(g);
     const i64 cols = b * P;
     if (!grouped && g.is_pointwise()) {
@@ -272,11 +318,19 @@ void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const bool grouped = images_per_gemm(g) > 1;
   const i64 chunks = conv_chunks(g, threads);
   const i64 w_elems = g.c_out * K;
-  T* partials = workspace + chunks * scratch_elems(g);
+  T* partials = chunk_scratch(g, workspace, chunks);
   parallel_for(threads, chunks * w_elems, 1 << 16,
                [&](i64 begin, i64 end, int) { std::fill(partials + begin, partials + end, T(0)); });
+  const bool direct = conv3x3_direct_suits(g);
   for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
-    T* col = workspace + chunk * scratch_elems(g);
+    if (direct) {
+      for (i64 n = n0; n < n0 + b; ++n) {
+        conv3x3_direct_filter(g, x + n * in_elems, dy + n * g.c_out * P, partials + chunk * w_elems,
+                              chunk_scratch(g, workspace, chunk));
+      }
+      return;
+    }
+    T* col = chunk_scratch(g, workspace, chunk);
     T* staging = col + col_elems(g);
     auto part = matrix(partials + chunk * w_elems, g.c_out, K);
     const i64 cols = b * P;
