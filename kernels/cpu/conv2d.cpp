@@ -148,8 +148,9 @@ i64 gemm_scratch_elems(const Conv2dGeometry& g) {
   return col_elems(g) + staging_elems(g);
 }
 
-// The direct 3x3 route (conv3x3_direct.h), forward and data gradient, where it suits: the
-// packed weights (shared by the chunks) and each chunk's bordered image.
+// The direct 3x3 route (conv3x3_direct.h), in each direction where it suits: the packed
+// weights of the forward or data gradient (shared by the chunks) and each chunk's bordered
+// image.
 i64 direct_weights_elems(const Conv2dGeometry& g) {
   const Conv2dGeometry d = conv3x3_data_gradient_geometry(g);
   return std::max(conv3x3_direct_suits(g) ? conv3x3_packed_weights_size(g) : 0,
@@ -157,7 +158,8 @@ i64 direct_weights_elems(const Conv2dGeometry& g) {
 }
 i64 direct_scratch_elems(const Conv2dGeometry& g) {
   const Conv2dGeometry d = conv3x3_data_gradient_geometry(g);
-  return std::max(conv3x3_direct_suits(g) ? conv3x3_direct_scratch(g) : 0,
+  const bool g_direct = conv3x3_direct_suits(g) || conv3x3_direct_filter_suits(g);
+  return std::max(g_direct ? conv3x3_direct_scratch(g) : 0,
                   conv3x3_direct_suits(d) ? conv3x3_direct_scratch(d) : 0);
 }
 
@@ -321,7 +323,7 @@ void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T*
   T* partials = chunk_scratch(g, workspace, chunks);
   parallel_for(threads, chunks * w_elems, 1 << 16,
                [&](i64 begin, i64 end, int) { std::fill(partials + begin, partials + end, T(0)); });
-  const bool direct = conv3x3_direct_suits(g);
+  const bool direct = conv3x3_direct_filter_suits(g);
   for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
     if (direct) {
       for (i64 n = n0; n < n0 + b; ++n) {

@@ -14,8 +14,16 @@ using i64 = std::int64_t;
 // (Eight output channels need sixteen accumulators and spill AVX2's sixteen registers: slower.)
 constexpr i64 kOutBlock = 4;
 constexpr i64 kPixelBlock = 16;
-// Above this many output channels the GEMM route packs its operands into enough work to win.
+// Above this many output channels the GEMM route packs its operands into enough work to win
+// (measured on a 2-core AVX2 machine: at 64 channels the forward and data gradient are level
+// with the GEMM route, the weight gradient still 30-45% faster; at 128, the GEMM is ahead).
 constexpr i64 kMaxDirectOutChannels = 32;
+constexpr i64 kMaxDirectFilterOutChannels = 64;
+
+bool is_3x3_same(const Conv2dGeometry& g) {
+  return g.kh == 3 && g.kw == 3 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 1 &&
+         g.pad_w == 1 && g.w >= kPixelBlock;
+}
 
 // acc[o][k] += w[o] * row[k] over the taps (c, i, j), for a tile of n < kPixelBlock pixels
 // (an image's last, narrower tile).
@@ -165,8 +173,11 @@ void filter_block(const Conv2dGeometry& g, const T* bordered, const T* dy, T* dw
 }  // namespace
 
 bool conv3x3_direct_suits(const Conv2dGeometry& g) {
-  return g.kh == 3 && g.kw == 3 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 1 &&
-         g.pad_w == 1 && g.w >= kPixelBlock && g.c_out <= kMaxDirectOutChannels;
+  return is_3x3_same(g) && g.c_out <= kMaxDirectOutChannels;
+}
+
+bool conv3x3_direct_filter_suits(const Conv2dGeometry& g) {
+  return is_3x3_same(g) && g.c_out <= kMaxDirectFilterOutChannels;
 }
 
 Conv2dGeometry conv3x3_data_gradient_geometry(const Conv2dGeometry& g) {

@@ -24,6 +24,8 @@ namespace rp::cpu {
 // Whether conv3x3_direct applies to g (3x3, stride 1, padding 1) and is the faster route for it:
 // few output channels, rows at least one pixel block wide.
 bool conv3x3_direct_suits(const Conv2dGeometry& g);
+// The same for conv3x3_direct_filter, which stays ahead of the GEMM up to more channels.
+bool conv3x3_direct_filter_suits(const Conv2dGeometry& g);
 // The geometry of g's data gradient as a convolution: dy (c_out channels) in, dx (c_in) out.
 Conv2dGeometry conv3x3_data_gradient_geometry(const Conv2dGeometry& g);
 

@@ -53,12 +53,14 @@ std::vector<ConvCase> conv_cases() {
       // Wider rows, as CIFAR's, which take the direct 3x3 route (conv3x3_direct.h): 16, 24 and
       // 32 columns, rows of 21 and 17 (a partial pixel block and a partial packet), blocks of
       // 1 to 4 output channels (5 = 4 + 1, 6 = 4 + 2, 7 = 4 + 3), one input channel; 33 output
-      // channels take the GEMM forward and weight gradient but the direct data gradient.
+      // channels take the GEMM forward but the direct data and weight gradients, 65 the GEMM
+      // in all but the data gradient.
       {2, 3, 4, 16, 5, 3, 3, 1, 1, 1, 1},
       {1, 2, 3, 21, 6, 3, 3, 1, 1, 1, 1},
       {1, 2, 2, 17, 33, 3, 3, 1, 1, 1, 1},
       {1, 3, 2, 32, 4, 3, 3, 1, 1, 1, 1},
       {2, 1, 3, 24, 7, 3, 3, 1, 1, 1, 1},
+      {1, 2, 2, 16, 65, 3, 3, 1, 1, 1, 1},
   };
   std::mt19937 gen(2024);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
