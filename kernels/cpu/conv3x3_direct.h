@@ -2,8 +2,9 @@
 // layers: where there are few output channels (16 in a ResNet-18 at width 1/4, 4 at 1/16),
 // im2col and the GEMM's packing copy nine times the image for a product with little work per
 // copied value. Here the image is copied once, into planes with a zero border, and each tile
-// of kOutBlock output channels x kPixelBlock pixels of one output row is summed in registers
-// over every input channel and tap, in the order (c, i, j) - im2col's order.
+// of output channels x pixels of one output row (4 x 16 on rows of 16 pixels or more, 8 x 8 on
+// rows of 8 to 15) is summed in registers over every input channel and tap, in the order
+// (c, i, j) - im2col's order.
 //
 //   y[o, p, q] (=|+=) sum_{c,i,j} w[o, c, i, j] * x[c, p - 1 + i, q - 1 + j]   (zero outside)
 //
@@ -22,9 +23,9 @@
 namespace rp::cpu {
 
 // Whether conv3x3_direct applies to g (3x3, stride 1, padding 1) and is the faster route for it:
-// few output channels, rows at least one pixel block wide.
+// few output channels, rows of at least 8 pixels.
 bool conv3x3_direct_suits(const Conv2dGeometry& g);
-// The same for conv3x3_direct_filter, which stays ahead of the GEMM up to more channels.
+// The same for conv3x3_direct_filter: rows of at least 16 pixels, up to more channels.
 bool conv3x3_direct_filter_suits(const Conv2dGeometry& g);
 // The geometry of g's data gradient as a convolution: dy (c_out channels) in, dx (c_in) out.
 Conv2dGeometry conv3x3_data_gradient_geometry(const Conv2dGeometry& g);

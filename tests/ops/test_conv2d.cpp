@@ -61,6 +61,11 @@ std::vector<ConvCase> conv_cases() {
       {1, 3, 2, 32, 4, 3, 3, 1, 1, 1, 1},
       {2, 1, 3, 24, 7, 3, 3, 1, 1, 1, 1},
       {1, 2, 2, 16, 65, 3, 3, 1, 1, 1, 1},
+      // Rows of 8 to 15 pixels take the direct forward and data gradient in tiles of 8
+      // channels x 8 pixels: a whole block, a partial pixel block (13 = 8 + 5), a partial block
+      // of channels (9 = 8 + 1), four images (the GEMM's weight gradient groups them).
+      {4, 3, 3, 8, 9, 3, 3, 1, 1, 1, 1},
+      {1, 2, 2, 13, 8, 3, 3, 1, 1, 1, 1},
   };
   std::mt19937 gen(2024);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
