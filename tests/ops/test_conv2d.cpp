@@ -63,8 +63,8 @@ std::vector<ConvCase> conv_cases() {
       {1, 2, 2, 16, 65, 3, 3, 1, 1, 1, 1},
       // Rows of 8 to 15 pixels take the direct forward and data gradient in tiles of 8
       // channels x 8 pixels: a whole block, a partial pixel block (13 = 8 + 5), a partial block
-      // of channels (9 = 8 + 1), four images (the GEMM's weight gradient groups them).
-      {4, 3, 3, 8, 9, 3, 3, 1, 1, 1, 1},
+      // of channels (9 = 8 + 1), two images (the GEMM's weight gradient groups them).
+      {2, 3, 3, 8, 9, 3, 3, 1, 1, 1, 1},
       {1, 2, 2, 13, 8, 3, 3, 1, 1, 1, 1},
   };
   std::mt19937 gen(2024);
@@ -138,10 +138,17 @@ TEST_P(Conv2d, GradCheckFilter) {
   Tensor r = test::random_tensor(ys, DType::F64, 8), y = Tensor::empty(ys, DType::F64);
   Tensor dw = test::poisoned(c.wt(), DType::F64);
   conv2d_backward_filter(ctx, x, r, dw, c.params(), GradMode::Assign);
-  test::check_gradient("conv2d dw", w, dw, [&] {
-    conv2d_forward(ctx, x, w, y, c.params());
-    return test::weighted_sum(y, r);
-  });
+  // The loss is linear in w, so the central difference has no truncation error and a larger
+  // step than the default 1e-6 only shrinks its rounding error (about |y| x 1e-16 / step per
+  // output the weight touches): at 1e-6 a weight with a small gradient (1e-3) sat at the
+  // bound's edge, and which side depended on the build's rounding.
+  test::check_gradient(
+      "conv2d dw", w, dw,
+      [&] {
+        conv2d_forward(ctx, x, w, y, c.params());
+        return test::weighted_sum(y, r);
+      },
+      test::GradCheckTolerance{1e-3, 1e-6, 1e-9});
 }
 
 TEST_P(Conv2d, AccumulateAddsToTheOutput) {
