@@ -230,7 +230,8 @@ void unstage(const Conv2dGeometry& g, const T* staging, i64 b, T* images) {
 
 template <typename T>
 std::size_t conv2d_workspace_size(const Conv2dGeometry& g, int threads) {
-  // Per chunk: the im2col and staging buffers, and one partial weight gradient.
+  // The direct route's packed weights, then per chunk: the im2col and staging buffers (or the
+  // bordered image), and one partial weight gradient.
   return static_cast<std::size_t>(direct_weights_elems(g) +
                                   conv_chunks(g, threads) *
                                       (scratch_elems(g) + g.c_out * g.patch_size()));

@@ -12,6 +12,9 @@
 // into one product (their outputs and output gradients staged to match), so that the weights
 // are packed once per group, not once per small image. An image's result may then differ in
 // its last bits with the batch size (how the groups fall).
+// 3x3 stride-1 padding-1 layers with few channels skip im2col and the GEMM and run direct
+// (conv3x3_direct.h): the forward and data gradient up to 32 output channels on rows of 8
+// pixels or more, the weight gradient up to 64 on rows of 16 or more.
 // Threads split whole groups (whole images where there are none), so the forward and the data
 // gradient depend on the shapes alone, never on the thread count. The weight gradient is summed
 // per chunk of groups, then across chunks in chunk order: it depends on (shapes, threads).

@@ -36,7 +36,7 @@ bool is_3x3_same(const Conv2dGeometry& g) {
          g.pad_w == 1 && g.w >= kNarrowPixelBlock;
 }
 
-// acc[o][k] += w[o] * row[k] over the taps (c, i, j), for a tile of n < kPixelBlock pixels
+// acc[o][k] += w[o] * row[k] over the taps (c, i, j), for a tile of n < PB pixels
 // (an image's last, narrower tile).
 template <i64 OB, i64 PB, typename T>
 void partial_tile(const T* rows, i64 c_in, i64 plane, i64 pw, const T* wb, i64 n,
