@@ -1,6 +1,7 @@
 #include "kernels/cpu/conv2d.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #include "kernels/cpu/conv3x3_direct.h"
@@ -204,6 +205,29 @@ void for_each_group(const Conv2dGeometry& g, int threads, Body&& body) {
   });
 }
 
+// The same, with the groups handed out one at a time to whichever thread is free, for the
+// forward and the data gradient: each group's result is computed whole by one thread in its own
+// scratch slot, so it does not depend on which thread that is, and a thread that a busy machine
+// slows down takes fewer groups instead of holding the others at the barrier. (The weight
+// gradient keeps for_each_group: its per-chunk sums must fall the same way every time.)
+template <typename Body>
+void for_each_group_dynamic(const Conv2dGeometry& g, int threads, Body&& body) {
+  const i64 B = images_per_gemm(g), groups = group_count(g);
+  const int slots = static_cast<int>(conv_chunks(g, threads));
+  if (slots == 1) {
+    for (i64 group = 0; group < groups; ++group) body(group * B, std::min(B, g.n - group * B), 0);
+    return;
+  }
+  std::atomic<i64> next{0};
+#pragma omp parallel num_threads(slots)
+  {
+    const int slot = omp_get_thread_num();
+    for (i64 group = next.fetch_add(1); group < groups; group = next.fetch_add(1)) {
+      body(group * B, std::min(B, g.n - group * B), slot);
+    }
+  }
+}
+
 // Between (c_out, P) planes of images n0.. and their side-by-side staging (c_out, b*P).
 template <typename T>
 void stage(const Conv2dGeometry& g, const T* images, i64 b, T* staging) {
@@ -244,7 +268,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* wo
   const auto W = matrix(w, g.c_out, K);
   if (conv3x3_direct_suits(g)) {
     conv3x3_pack_weights(g, w, false, workspace);
-    for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
+    for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
       for (i64 n = n0; n < n0 + b; ++n) {
         conv3x3_direct(g, x + n * in_elems, workspace, y + n * g.c_out * P, GradMode::Assign,
                        chunk_scratch(g, workspace, chunk));
@@ -252,7 +276,7 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* wo
     });
     return;
   }
-  for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
+  for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
     T* col = chunk_scratch(g, workspace, chunk);
     T* staging = col + col_elems(g);
     const i64 cols = b * P;
@@ -278,7 +302,7 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
   const Conv2dGeometry dg = conv3x3_data_gradient_geometry(g);
   if (conv3x3_direct_suits(dg)) {
     conv3x3_pack_weights(dg, w, true, workspace);
-    for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
+    for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
       for (i64 n = n0; n < n0 + b; ++n) {
         conv3x3_direct(dg, dy + n * g.c_out * P, workspace, dx + n * in_elems, mode,
                        chunk_scratch(g, workspace, chunk));
@@ -286,7 +310,7 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
     });
     return;
   }
-  for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
+  for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
     T* col = chunk_scratch(g, workspace, chunk);
     T* staging = col + col_elems(g);
     const i64 cols = b * P;

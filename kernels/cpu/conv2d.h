@@ -15,8 +15,9 @@
 // 3x3 stride-1 padding-1 layers with few channels skip im2col and the GEMM and run direct
 // (conv3x3_direct.h): the forward and data gradient up to 32 output channels on rows of 8
 // pixels or more, the weight gradient up to 64 on rows of 16 or more.
-// Threads split whole groups (whole images where there are none), so the forward and the data
-// gradient depend on the shapes alone, never on the thread count. The weight gradient is summed
+// Threads take whole groups (whole images where there are none) - in the forward and the data
+// gradient one at a time, whichever thread is free - so those depend on the shapes alone, never
+// on the thread count or the timing. The weight gradient is summed
 // per chunk of groups, then across chunks in chunk order: it depends on (shapes, threads).
 // Scratch comes from the caller: conv2d_workspace_size() elements of T.
 #pragma once
