@@ -164,15 +164,18 @@ i64 direct_scratch_elems(const Conv2dGeometry& g) {
                   conv3x3_direct_suits(d) ? conv3x3_direct_scratch(d) : 0);
 }
 
-// The workspace: [packed weights | one scratch per chunk | one weight-gradient partial per
-// chunk]; a chunk's scratch serves whichever route the direction takes.
-i64 scratch_elems(const Conv2dGeometry& g) {
-  return std::max(gemm_scratch_elems(g), direct_scratch_elems(g));
-}
-template <typename T>
-T* chunk_scratch(const Conv2dGeometry& g, T* workspace, i64 chunk) {
-  return workspace + direct_weights_elems(g) + chunk * scratch_elems(g);
-}
+// The workspace: [packed weights | one scratch slot per chunk | one weight-gradient partial per
+// chunk]; a chunk's slot serves whichever route the direction takes. Worked out once per call.
+struct WorkspaceLayout {
+  i64 packed_weights, slot;
+  explicit WorkspaceLayout(const Conv2dGeometry& g)
+      : packed_weights(direct_weights_elems(g)),
+        slot(std::max(gemm_scratch_elems(g), direct_scratch_elems(g))) {}
+  template <typename T>
+  T* slot_at(T* workspace, i64 chunk) const {
+    return workspace + packed_weights + chunk * slot;
+  }
+};
 
 // Images per thread so that a thread gets at least ~256k multiply-adds: below that, waking
 // threads costs more than the work (and, on a loaded machine, much more).
@@ -250,15 +253,32 @@ void unstage(const Conv2dGeometry& g, const T* staging, i64 b, T* images) {
   }
 }
 
+// The direct route over the batch: d is the convolution it runs - g itself (the forward) or
+// g's data gradient - from `in` to `out`, with w packed for d at the workspace's start; the
+// images go by g's groups, whose slots the workspace was sized for.
+template <typename T>
+void direct_images(const Conv2dGeometry& g, const Conv2dGeometry& d, const T* in, const T* w,
+                   bool transposed, T* out, GradMode mode, T* workspace, int threads) {
+  const WorkspaceLayout layout(g);
+  const i64 in_elems = d.c_in * d.h * d.w, out_elems = d.c_out * d.h * d.w;
+  conv3x3_pack_weights(d, w, transposed, workspace);
+  for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
+    for (i64 n = n0; n < n0 + b; ++n) {
+      conv3x3_direct(d, in + n * in_elems, workspace, out + n * out_elems, mode,
+                     layout.slot_at(workspace, chunk));
+    }
+  });
+}
+
 }  // namespace
 
 template <typename T>
 std::size_t conv2d_workspace_size(const Conv2dGeometry& g, int threads) {
   // The direct route's packed weights, then per chunk: the im2col and staging buffers (or the
   // bordered image), and one partial weight gradient.
-  return static_cast<std::size_t>(direct_weights_elems(g) +
-                                  conv_chunks(g, threads) *
-                                      (scratch_elems(g) + g.c_out * g.patch_size()));
+  const WorkspaceLayout layout(g);
+  return static_cast<std::size_t>(
+      layout.packed_weights + conv_chunks(g, threads) * (layout.slot + g.c_out * g.patch_size()));
 }
 
 template <typename T>
@@ -267,17 +287,12 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* wo
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
   const auto W = matrix(w, g.c_out, K);
   if (conv3x3_direct_suits(g)) {
-    conv3x3_pack_weights(g, w, false, workspace);
-    for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
-      for (i64 n = n0; n < n0 + b; ++n) {
-        conv3x3_direct(g, x + n * in_elems, workspace, y + n * g.c_out * P, GradMode::Assign,
-                       chunk_scratch(g, workspace, chunk));
-      }
-    });
+    direct_images(g, g, x, w, false, y, GradMode::Assign, workspace, threads);
     return;
   }
+  const WorkspaceLayout layout(g);
   for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
-    T* col = chunk_scratch(g, workspace, chunk);
+    T* col = layout.slot_at(workspace, chunk);
     T* staging = col + col_elems(g);
     const i64 cols = b * P;
     if (images_per_gemm(g) == 1) {
@@ -301,17 +316,12 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
   const auto W = matrix(w, g.c_out, K);
   const Conv2dGeometry dg = conv3x3_data_gradient_geometry(g);
   if (conv3x3_direct_suits(dg)) {
-    conv3x3_pack_weights(dg, w, true, workspace);
-    for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
-      for (i64 n = n0; n < n0 + b; ++n) {
-        conv3x3_direct(dg, dy + n * g.c_out * P, workspace, dx + n * in_elems, mode,
-                       chunk_scratch(g, workspace, chunk));
-      }
-    });
+    direct_images(g, dg, dy, w, true, dx, mode, workspace, threads);
     return;
   }
+  const WorkspaceLayout layout(g);
   for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
-    T* col = chunk_scratch(g, workspace, chunk);
+    T* col = layout.slot_at(workspace, chunk);
     T* staging = col + col_elems(g);
     const i64 cols = b * P;
     if (!grouped && g.is_pointwise()) {
@@ -345,7 +355,8 @@ void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const bool grouped = images_per_gemm(g) > 1;
   const i64 chunks = conv_chunks(g, threads);
   const i64 w_elems = g.c_out * K;
-  T* partials = chunk_scratch(g, workspace, chunks);
+  const WorkspaceLayout layout(g);
+  T* partials = layout.slot_at(workspace, chunks);
   parallel_for(threads, chunks * w_elems, 1 << 16,
                [&](i64 begin, i64 end, int) { std::fill(partials + begin, partials + end, T(0)); });
   const bool direct = conv3x3_direct_filter_suits(g);
@@ -353,11 +364,11 @@ void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T*
     if (direct) {
       for (i64 n = n0; n < n0 + b; ++n) {
         conv3x3_direct_filter(g, x + n * in_elems, dy + n * g.c_out * P, partials + chunk * w_elems,
-                              chunk_scratch(g, workspace, chunk));
+                              layout.slot_at(workspace, chunk));
       }
       return;
     }
-    T* col = chunk_scratch(g, workspace, chunk);
+    T* col = layout.slot_at(workspace, chunk);
     T* staging = col + col_elems(g);
     auto part = matrix(partials + chunk * w_elems, g.c_out, K);
     const i64 cols = b * P;

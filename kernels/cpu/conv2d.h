@@ -17,8 +17,8 @@
 // pixels or more, the weight gradient up to 64 on rows of 16 or more.
 // Threads take whole groups (whole images where there are none) - in the forward and the data
 // gradient one at a time, whichever thread is free - so those depend on the shapes alone, never
-// on the thread count or the timing. The weight gradient is summed
-// per chunk of groups, then across chunks in chunk order: it depends on (shapes, threads).
+// on the thread count or the timing. The weight gradient is summed per chunk of groups, then
+// across chunks in chunk order: it depends on (shapes, threads).
 // Scratch comes from the caller: conv2d_workspace_size() elements of T.
 #pragma once
 

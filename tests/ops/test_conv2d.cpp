@@ -191,11 +191,12 @@ TEST_P(Conv2d, ThreadCountDoesNotChangeResults) {
 }
 
 // Batches big enough that the images are split across threads (the shapes above fit in one
-// chunk): a CIFAR ResNet's first-stage 3x3 layer, a wider one and a last-stage one (whose 48
-// images share GEMMs in three groups of 16). The forward is checked against the definition;
-// threads split whole images or whole groups, so any thread count gives the same bits for the
-// forward and data gradient; the weight gradient's partial sums change with the chunks, so it
-// agrees to rounding.
+// chunk): a CIFAR ResNet's first-stage 3x3 layer (the direct route in every direction), a wider
+// one (GEMM forward, direct gradients) and a last-stage one (whose 48 images share GEMMs in
+// three groups of 16). The forward is checked against the definition; threads take whole
+// images or whole groups, so any thread count gives the same bits for the forward and data
+// gradient; the weight gradient's partial sums change with the chunks, so it agrees to
+// rounding.
 TEST(Conv2dThreads, LargeBatchesSplitAcrossThreadsAgree) {
   const ConvCase cases[] = {{16, 4, 32, 32, 8, 3, 3, 1, 1, 1, 1},
                             {16, 8, 16, 16, 40, 3, 3, 1, 1, 1, 1},
