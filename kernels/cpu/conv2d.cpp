@@ -7,6 +7,7 @@
 #include "kernels/cpu/conv3x3_direct.h"
 #include "kernels/cpu/eigen_maps.h"
 #include "kernels/cpu/grad_write.h"
+#include "kernels/cpu/padded_planes.h"
 #include "kernels/cpu/parallel.h"
 
 namespace rp::cpu {
@@ -14,112 +15,97 @@ namespace {
 
 using i64 = std::int64_t;
 
-// The output columns q in [begin, end) whose input column q*stride - pad + j lies inside the
-// image (0 <= . < w) for kernel column j: everything outside reads the zero padding. Computed
-// once per kernel tap, so the copies below have no per-pixel bounds test.
-struct ValidColumns {
-  i64 begin, end;
-};
-ValidColumns valid_columns(i64 w, i64 wo, i64 stride, i64 pad, i64 j) {
-  const i64 first = pad - j <= 0 ? 0 : (pad - j + stride - 1) / stride;
-  const i64 last_plus_one = w - 1 + pad - j < 0 ? 0 : (w - 1 + pad - j) / stride + 1;
-  const i64 begin = std::min(first, wo);
-  return {begin, std::clamp(last_plus_one, begin, wo)};
-}
-
-// The common case of ResNets' 3x3 convolutions: stride 1 and an output as wide as the input
-// (padding (kw - 1) / 2). Then the valid rows of tap (c, i, j) are one contiguous run of the
-// input plane, shifted by (i - pad_h) rows and (j - pad_w) columns: one copy moves them all,
-// and the few columns that wrapped round the left or right edge are zeroed after.
-template <typename T>
-void im2col_same_width(const Conv2dGeometry& g, const T* x, T* col, i64 ld) {
-  const i64 ho = g.h_out(), wo = g.w_out(), plane = g.h * g.w;
-  for (i64 c = 0; c < g.c_in; ++c) {
-    const T* x_c = x + c * plane;
-    for (i64 i = 0; i < g.kh; ++i) {
-      const i64 p_lo = std::clamp(g.pad_h - i, i64{0}, ho);
-      const i64 p_hi = std::clamp(g.h + g.pad_h - i, p_lo, ho);
-      for (i64 j = 0; j < g.kw; ++j) {
-        T* out = col + ((c * g.kh + i) * g.kw + j) * ld;
-        std::fill(out, out + p_lo * wo, T(0));
-        std::fill(out + p_hi * wo, out + ho * wo, T(0));
-        if (p_lo == p_hi) continue;
-        const ValidColumns v = valid_columns(g.w, wo, 1, g.pad_w, j);
-        const i64 src = (p_lo - g.pad_h + i) * g.w + j - g.pad_w, count = (p_hi - p_lo) * wo;
-        const i64 lo = std::max<i64>(0, -src), hi = std::min(count, plane - src);
-        std::copy(x_c + (src + lo), x_c + (src + hi), out + p_lo * wo + lo);
-        for (i64 p = p_lo; p < p_hi; ++p) {  // the columns that wrapped (and any clipped end)
-          std::fill(out + p * wo, out + p * wo + v.begin, T(0));
-          std::fill(out + p * wo + v.end, out + (p + 1) * wo, T(0));
-        }
-      }
-    }
-  }
-}
-
 // One image: col (patch_size, out_pixels), row (c*kh + i)*kw + j - which starts at
 // col + ((c*kh + i)*kw + j) * ld - holds the input pixels that kernel tap (c, i, j) meets at
 // every output position, zero where it falls on the padding. ld > out_pixels leaves room for
-// other images' columns beside this one's.
-template <typename T>
-void im2col(const Conv2dGeometry& g, const T* x, T* col, i64 ld) {
-  const i64 ho = g.h_out(), wo = g.w_out(), sw = g.stride_w;
-  if (sw == 1 && g.stride_h == 1 && wo == g.w) {
-    im2col_same_width(g, x, col, ld);
-    return;
-  }
+// other images' columns beside this one's. `padded` is the image's padded planes
+// (padded_image), so every tap reads whole rows with no bounds test; SW is the column stride
+// where it is known at compile time (1 or 2, ResNets' strides), 0 otherwise.
+template <i64 SW, typename T>
+void im2col_taps(const Conv2dGeometry& g, const T* padded, T* col, i64 ld) {
+  const i64 ho = g.h_out(), wo = g.w_out(), pw = padded_width(g), plane = padded_plane(g);
+  const i64 sw = SW > 0 ? SW : g.stride_w;
   for (i64 c = 0; c < g.c_in; ++c) {
     for (i64 i = 0; i < g.kh; ++i) {
       for (i64 j = 0; j < g.kw; ++j) {
         T* out = col + ((c * g.kh + i) * g.kw + j) * ld;
-        const ValidColumns v = valid_columns(g.w, wo, sw, g.pad_w, j);
+        const T* in = padded + c * plane + i * pw + j;
         for (i64 p = 0; p < ho; ++p) {
-          const i64 ih = p * g.stride_h - g.pad_h + i;
-          T* out_row = out + p * wo;
-          if (ih < 0 || ih >= g.h) {
-            std::fill(out_row, out_row + wo, T(0));
-            continue;
-          }
-          std::fill(out_row, out_row + v.begin, T(0));
-          // The input pixel of output column v.begin + k is src[k * sw].
-          const T* src = x + (c * g.h + ih) * g.w + v.begin * sw - g.pad_w + j;
-          if (sw == 1) {
-            std::copy(src, src + (v.end - v.begin), out_row + v.begin);
+          const T* src = in + p * g.stride_h * pw;
+          T* dst = out + p * wo;
+          if (SW == 1) {
+            copy_run(src, wo, dst);
           } else {
-            for (i64 k = 0; k < v.end - v.begin; ++k) out_row[v.begin + k] = src[k * sw];
+            for (i64 q = 0; q < wo; ++q) dst[q] = src[q * sw];
           }
-          std::fill(out_row + v.end, out_row + wo, T(0));
         }
       }
     }
   }
 }
 
-// The adjoint of im2col: adds each column entry back onto the input pixel it was read from,
-// tap by tap in im2col's row order, so every input pixel's sum has one fixed order.
 template <typename T>
-void col2im_add(const Conv2dGeometry& g, const T* col, i64 ld, T* dx) {
-  const i64 ho = g.h_out(), wo = g.w_out(), sw = g.stride_w;
+void im2col(const Conv2dGeometry& g, const T* padded, T* col, i64 ld) {
+  if (g.stride_w == 1) {
+    im2col_taps<1>(g, padded, col, ld);
+  } else if (g.stride_w == 2) {
+    im2col_taps<2>(g, padded, col, ld);
+  } else {
+    im2col_taps<0>(g, padded, col, ld);
+  }
+}
+
+// Image x_n as im2col reads it: its padded planes, written into `scratch`
+// (padded_elems(g)), or the image itself where g has no padding.
+template <typename T>
+const T* padded_image(const Conv2dGeometry& g, const T* x_n, T* scratch) {
+  if (!has_padding(g)) return x_n;
+  pad_planes(g, x_n, scratch);
+  return scratch;
+}
+
+// The adjoint of im2col_taps: adds each column entry back onto the padded pixel it was read
+// from, tap by tap in im2col's row order, so every pixel's sum has one fixed order.
+template <i64 SW, typename T>
+void col2im_taps(const Conv2dGeometry& g, const T* col, i64 ld, T* padded) {
+  const i64 ho = g.h_out(), wo = g.w_out(), pw = padded_width(g), plane = padded_plane(g);
+  const i64 sw = SW > 0 ? SW : g.stride_w;
   for (i64 c = 0; c < g.c_in; ++c) {
     for (i64 i = 0; i < g.kh; ++i) {
       for (i64 j = 0; j < g.kw; ++j) {
         const T* in = col + ((c * g.kh + i) * g.kw + j) * ld;
-        const ValidColumns v = valid_columns(g.w, wo, sw, g.pad_w, j);
+        T* out = padded + c * plane + i * pw + j;
         for (i64 p = 0; p < ho; ++p) {
-          const i64 ih = p * g.stride_h - g.pad_h + i;
-          if (ih < 0 || ih >= g.h) continue;
-          // The input pixel of output column v.begin + k is dst[k * sw].
-          T* dst = dx + (c * g.h + ih) * g.w + v.begin * sw - g.pad_w + j;
-          const T* src = in + p * wo + v.begin;
-          if (sw == 1) {
-            for (i64 k = 0; k < v.end - v.begin; ++k) dst[k] += src[k];
-          } else {
-            for (i64 k = 0; k < v.end - v.begin; ++k) dst[k * sw] += src[k];
-          }
+          const T* src = in + p * wo;
+          T* dst = out + p * g.stride_h * pw;
+          for (i64 q = 0; q < wo; ++q) dst[q * sw] += src[q];
         }
       }
     }
   }
+}
+
+// One image's data gradient from its columns: dx_n (=|+= by mode) the sum of every column entry
+// on the pixel it was read from. Where g pads, the sums run in padded planes (`scratch`,
+// padded_elems(g)) that start as dx_n (or zeros), and the middle is copied back: each pixel
+// gets the same additions in the same order as in place.
+template <typename T>
+void col2im(const Conv2dGeometry& g, const T* col, i64 ld, T* dx_n, GradMode mode, T* scratch) {
+  const bool pad = has_padding(g);
+  T* sums = pad ? scratch : dx_n;
+  if (mode == GradMode::Assign) {
+    zero_run(sums, pad ? padded_elems(g) : g.c_in * g.h * g.w);
+  } else if (pad) {
+    pad_planes(g, dx_n, sums);
+  }
+  if (g.stride_w == 1) {
+    col2im_taps<1>(g, col, ld, sums);
+  } else if (g.stride_w == 2) {
+    col2im_taps<2>(g, col, ld, sums);
+  } else {
+    col2im_taps<0>(g, col, ld, sums);
+  }
+  if (pad) unpad_planes(g, sums, dx_n);
 }
 
 // Output columns one GEMM should have at least. The late stages' images are small (4x4 at
@@ -145,9 +131,22 @@ i64 staging_elems(const Conv2dGeometry& g) {
   return B == 1 ? 0 : g.c_out * B * g.out_pixels();
 }
 
-i64 gemm_scratch_elems(const Conv2dGeometry& g) {
-  return col_elems(g) + staging_elems(g);
+// Where g pads, one image's padded planes at a time (im2col reads them, col2im sums into them).
+i64 padding_elems(const Conv2dGeometry& g) {
+  return has_padding(g) ? padded_elems(g) : 0;
 }
+
+i64 gemm_scratch_elems(const Conv2dGeometry& g) {
+  return col_elems(g) + staging_elems(g) + padding_elems(g);
+}
+
+// A chunk's scratch slot on the GEMM route: [col | staging | padded planes].
+template <typename T>
+struct GemmSlot {
+  T *col, *staging, *padded;
+  GemmSlot(const Conv2dGeometry& g, T* slot)
+      : col(slot), staging(slot + col_elems(g)), padded(staging + staging_elems(g)) {}
+};
 
 // The direct 3x3 route (conv3x3_direct.h), in each direction where it suits: the packed
 // weights of the forward or data gradient (shared by the chunks) and each chunk's bordered
@@ -238,7 +237,7 @@ void stage(const Conv2dGeometry& g, const T* images, i64 b, T* staging) {
   for (i64 k = 0; k < b; ++k) {
     for (i64 o = 0; o < g.c_out; ++o) {
       const T* from = images + (k * g.c_out + o) * P;
-      std::copy(from, from + P, staging + o * cols + k * P);
+      copy_run(from, P, staging + o * cols + k * P);
     }
   }
 }
@@ -248,7 +247,7 @@ void unstage(const Conv2dGeometry& g, const T* staging, i64 b, T* images) {
   for (i64 k = 0; k < b; ++k) {
     for (i64 o = 0; o < g.c_out; ++o) {
       const T* from = staging + o * cols + k * P;
-      std::copy(from, from + P, images + (k * g.c_out + o) * P);
+      copy_run(from, P, images + (k * g.c_out + o) * P);
     }
   }
 }
@@ -292,19 +291,20 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* wo
   }
   const WorkspaceLayout layout(g);
   for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
-    T* col = layout.slot_at(workspace, chunk);
-    T* staging = col + col_elems(g);
+    const GemmSlot<T> s(g, layout.slot_at(workspace, chunk));
     const i64 cols = b * P;
     if (images_per_gemm(g) == 1) {
       const T* x_n = x + n0 * in_elems;
-      if (!g.is_pointwise()) im2col(g, x_n, col, P);
-      const T* in = g.is_pointwise() ? x_n : col;
+      if (!g.is_pointwise()) im2col(g, padded_image(g, x_n, s.padded), s.col, P);
+      const T* in = g.is_pointwise() ? x_n : s.col;
       matrix(y + n0 * g.c_out * P, g.c_out, P).noalias() = W * matrix(in, K, P);
       return;
     }
-    for (i64 k = 0; k < b; ++k) im2col(g, x + (n0 + k) * in_elems, col + k * P, cols);
-    matrix(staging, g.c_out, cols).noalias() = W * matrix(col, K, cols);
-    unstage(g, staging, b, y + n0 * g.c_out * P);
+    for (i64 k = 0; k < b; ++k) {
+      im2col(g, padded_image(g, x + (n0 + k) * in_elems, s.padded), s.col + k * P, cols);
+    }
+    matrix(s.staging, g.c_out, cols).noalias() = W * matrix(s.col, K, cols);
+    unstage(g, s.staging, b, y + n0 * g.c_out * P);
   });
 }
 
@@ -321,8 +321,7 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
   }
   const WorkspaceLayout layout(g);
   for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
-    T* col = layout.slot_at(workspace, chunk);
-    T* staging = col + col_elems(g);
+    const GemmSlot<T> s(g, layout.slot_at(workspace, chunk));
     const i64 cols = b * P;
     if (!grouped && g.is_pointwise()) {
       const auto DY = matrix(dy + n0 * g.c_out * P, g.c_out, P);
@@ -336,14 +335,12 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
     }
     const T* dys = dy + n0 * g.c_out * P;
     if (grouped) {
-      stage(g, dys, b, staging);
-      dys = staging;
+      stage(g, dys, b, s.staging);
+      dys = s.staging;
     }
-    matrix(col, K, cols).noalias() = W.transpose() * matrix(dys, g.c_out, cols);
+    matrix(s.col, K, cols).noalias() = W.transpose() * matrix(dys, g.c_out, cols);
     for (i64 k = 0; k < b; ++k) {
-      T* dx_n = dx + (n0 + k) * in_elems;
-      if (mode == GradMode::Assign) std::fill(dx_n, dx_n + in_elems, T(0));
-      col2im_add(g, col + k * P, cols, dx_n);
+      col2im(g, s.col + k * P, cols, dx + (n0 + k) * in_elems, mode, s.padded);
     }
   });
 }
@@ -368,19 +365,20 @@ void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T*
       }
       return;
     }
-    T* col = layout.slot_at(workspace, chunk);
-    T* staging = col + col_elems(g);
+    const GemmSlot<T> s(g, layout.slot_at(workspace, chunk));
     auto part = matrix(partials + chunk * w_elems, g.c_out, K);
     const i64 cols = b * P;
     const T* in = x + n0 * in_elems;
     if (grouped || !g.is_pointwise()) {
-      for (i64 k = 0; k < b; ++k) im2col(g, x + (n0 + k) * in_elems, col + k * P, cols);
-      in = col;
+      for (i64 k = 0; k < b; ++k) {
+        im2col(g, padded_image(g, x + (n0 + k) * in_elems, s.padded), s.col + k * P, cols);
+      }
+      in = s.col;
     }
     const T* dys = dy + n0 * g.c_out * P;
     if (grouped) {
-      stage(g, dys, b, staging);
-      dys = staging;
+      stage(g, dys, b, s.staging);
+      dys = s.staging;
     }
     part.noalias() += matrix(dys, g.c_out, cols) * matrix(in, K, cols).transpose();
   });

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/padded_planes.h"
+
 namespace rp::cpu {
 namespace {
 
@@ -86,26 +88,9 @@ void full_tile(const T* rows, i64 c_in, i64 plane, i64 pw, const T* wb, T (&out)
   }
 }
 
-// Copies image x (c_in, h, w) into planes with a one-pixel zero border.
-template <typename T>
-void border(const Conv2dGeometry& g, const T* x, T* scratch) {
-  const i64 h = g.h, w = g.w, pw = w + 2, plane = (h + 2) * pw;
-  for (i64 c = 0; c < g.c_in; ++c) {
-    T* pl = scratch + c * plane;
-    std::fill(pl, pl + pw, T(0));
-    std::fill(pl + (h + 1) * pw, pl + plane, T(0));
-    for (i64 r = 0; r < h; ++r) {
-      T* row = pl + (r + 1) * pw;
-      row[0] = T(0);
-      std::copy(x + (c * h + r) * w, x + (c * h + r + 1) * w, row + 1);
-      row[w + 1] = T(0);
-    }
-  }
-}
-
 template <i64 OB, i64 PB, typename T>
 void direct(const Conv2dGeometry& g, const T* x, const T* packed, T* y, GradMode mode, T* scratch) {
-  border(g, x, scratch);
+  pad_planes(g, x, scratch);
   const i64 h = g.h, w = g.w, pw = w + 2, plane = (h + 2) * pw;
   const i64 blocks = (g.c_out + OB - 1) / OB;
   for (i64 b = 0; b < blocks; ++b) {
@@ -198,7 +183,7 @@ Conv2dGeometry conv3x3_data_gradient_geometry(const Conv2dGeometry& g) {
 }
 
 i64 conv3x3_direct_scratch(const Conv2dGeometry& g) {
-  return g.c_in * (g.h + 2) * (g.w + 2);
+  return padded_elems(g);
 }
 
 i64 conv3x3_packed_weights_size(const Conv2dGeometry& g) {
@@ -238,7 +223,7 @@ void conv3x3_direct(const Conv2dGeometry& g, const T* x, const T* packed, T* y, 
 
 template <typename T>
 void conv3x3_direct_filter(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* scratch) {
-  border(g, x, scratch);
+  pad_planes(g, x, scratch);
   const i64 P = g.h * g.w;
   for (i64 o = 0; o < g.c_out; o += kOutBlock) {
     const T* d = dy + o * P;

@@ -66,6 +66,12 @@ std::vector<ConvCase> conv_cases() {
       // of channels (9 = 8 + 1), two images (the GEMM's weight gradient groups them).
       {2, 3, 3, 8, 9, 3, 3, 1, 1, 1, 1},
       {1, 2, 2, 13, 8, 3, 3, 1, 1, 1, 1},
+      // im2col and col2im through padded planes at other strides: stride 3 (the general
+      // gather), stride 2 with a padding of 2, and ResNet's downsampling 3x3 on an 8x8 image
+      // (4x4 outputs: three images share one product).
+      {2, 2, 7, 8, 3, 3, 3, 3, 3, 1, 1},
+      {1, 2, 9, 11, 3, 5, 5, 2, 2, 2, 2},
+      {3, 2, 8, 8, 3, 3, 3, 2, 2, 1, 1},
   };
   std::mt19937 gen(2024);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
