@@ -25,12 +25,15 @@ i64 out_block(const Conv2dGeometry& g) {
   return g.w >= kPixelBlock ? kOutBlock : kNarrowOutBlock;
 }
 
-// Above this many output channels the GEMM route packs its operands into enough work to win
-// (measured on a 2-core AVX2 machine: at 64 channels the forward and data gradient are level
-// with the GEMM route, the weight gradient still 30-45% faster; at 128, the GEMM is ahead).
-// On rows narrower than 16 pixels the weight gradient's packets are short: it won by about 15%
-// at 16 channels, lost from 32 on, and keeps the GEMM there.
-constexpr i64 kMaxDirectOutChannels = 32;
+// Above this many output channels the GEMM route packs its operands into enough work to win.
+// Measured on a 2-core AVX2 machine, once im2col had lost its per-row library calls: on rows
+// of 16 pixels or more the direct forward and data gradient were 5-15% faster at 64 channels
+// (32x32 and 16x16 images) and level at 128; on rows of 8, level at 64 (tiles of 8 pixels),
+// so those keep the GEMM from 33 channels. The weight gradient was 30-45% faster at 64
+// channels, behind at 128; on rows narrower than 16 pixels its packets are short: it won by
+// about 15% at 16 channels, lost from 32 on, and keeps the GEMM there.
+constexpr i64 kMaxDirectOutChannels = 64;
+constexpr i64 kMaxNarrowDirectOutChannels = 32;
 constexpr i64 kMaxDirectFilterOutChannels = 64;
 
 bool is_3x3_same(const Conv2dGeometry& g) {
@@ -168,7 +171,8 @@ void filter_block(const Conv2dGeometry& g, const T* bordered, const T* dy, T* dw
 }  // namespace
 
 bool conv3x3_direct_suits(const Conv2dGeometry& g) {
-  return is_3x3_same(g) && g.c_out <= kMaxDirectOutChannels;
+  return is_3x3_same(g) &&
+         g.c_out <= (g.w >= kPixelBlock ? kMaxDirectOutChannels : kMaxNarrowDirectOutChannels);
 }
 
 bool conv3x3_direct_filter_suits(const Conv2dGeometry& g) {

@@ -53,8 +53,8 @@ std::vector<ConvCase> conv_cases() {
       // Wider rows, as CIFAR's, which take the direct 3x3 route (conv3x3_direct.h): 16, 24 and
       // 32 columns, rows of 21 and 17 (a partial pixel block and a partial packet), blocks of
       // 1 to 4 output channels (5 = 4 + 1, 6 = 4 + 2, 7 = 4 + 3), one input channel; 33 output
-      // channels take the GEMM forward but the direct data and weight gradients, 65 the GEMM
-      // in all but the data gradient.
+      // channels take the direct route in every direction, 65 the GEMM in all but the data
+      // gradient.
       {2, 3, 4, 16, 5, 3, 3, 1, 1, 1, 1},
       {1, 2, 3, 21, 6, 3, 3, 1, 1, 1, 1},
       {1, 2, 2, 17, 33, 3, 3, 1, 1, 1, 1},
@@ -63,9 +63,11 @@ std::vector<ConvCase> conv_cases() {
       {1, 2, 2, 16, 65, 3, 3, 1, 1, 1, 1},
       // Rows of 8 to 15 pixels take the direct forward and data gradient in tiles of 8
       // channels x 8 pixels: a whole block, a partial pixel block (13 = 8 + 5), a partial block
-      // of channels (9 = 8 + 1), two images (the GEMM's weight gradient groups them).
+      // of channels (9 = 8 + 1), two images (the GEMM's weight gradient groups them); 33
+      // output channels take the GEMM forward there, and the direct data gradient.
       {2, 3, 3, 8, 9, 3, 3, 1, 1, 1, 1},
       {1, 2, 2, 13, 8, 3, 3, 1, 1, 1, 1},
+      {1, 2, 2, 9, 33, 3, 3, 1, 1, 1, 1},
       // im2col and col2im through padded planes at other strides: stride 3 (the general
       // gather), stride 2 with a padding of 2, and ResNet's downsampling 3x3 on an 8x8 image
       // (4x4 outputs: three images share one product).
