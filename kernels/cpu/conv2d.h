@@ -9,9 +9,10 @@
 //   y_n = W col,    dcol = W^T dy_n then col2im into dx_n,    dW += dy_n col^T
 // where W is w viewed as (c_out, c_in*kh*kw). 1x1 stride-1 unpadded convolutions skip im2col.
 // Where an image has fewer than 256 output pixels, several images' columns go side by side
-// into one product (their outputs and output gradients staged to match; up to 2 MiB of columns
-// per group), so that the weights are packed once per group, not once per small image. An
-// image's result may then differ in its last bits with the batch size (how the groups fall).
+// into one product (their outputs and output gradients staged to match; up to 2^19 elements
+// of columns per group), so that the weights are packed once per group, not once per small
+// image. An image's result may then differ in its last bits with the batch size (how the
+// groups fall).
 // 3x3 stride-1 padding-1 layers with few channels skip im2col and the GEMM and run direct
 // (conv3x3_direct.h): the forward and data gradient up to 64 output channels on rows of 16
 // pixels or more and up to 32 on rows of 8 to 15, the weight gradient up to 64 on rows of 16
