@@ -105,7 +105,7 @@ struct BasicBlock {
   Conv2dLayer conv2;
   BatchNormLayer bn2;
   Shortcut shortcut;
-  Handle c1, a1, c2, b2, out;       // forward: conv1, relu(bn1), conv2, bn2, relu(sum)
+  Handle c1, a1, c2, out;           // forward: conv1, relu(bn1), conv2, relu(bn2 + shortcut)
   Handle g_out, g_pre, g_c2, g_a1;  // backward
   Shape out_shape;
 
@@ -117,7 +117,7 @@ struct BasicBlock {
         bn2(BatchNormLayer::create(p.store, p.acts, name + ".bn2", planes, p.dtype)),
         shortcut(p, name, in_shape, planes, stride),
         out_shape(conv2.output_shape()) {
-    for (Handle* h : {&c1, &a1, &c2, &b2, &out, &g_out, &g_pre, &g_c2, &g_a1}) {
+    for (Handle* h : {&c1, &a1, &c2, &out, &g_out, &g_pre, &g_c2, &g_a1}) {
       *h = p.batched(out_shape);
     }
   }
@@ -126,12 +126,10 @@ struct BasicBlock {
   void forward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
                BnMode mode, bool apply_relu) const {
     conv1.forward(ctx, s, x, a[c1]);
-    bn1.forward(ctx, s, a, a[c1], a[a1], mode);
-    relu_forward(ctx, a[a1], a[a1]);
+    bn1.forward(ctx, s, a, a[c1], a[a1], mode, BnEpilogue{Tensor(), true});
     conv2.forward(ctx, s, a[a1], a[c2]);
-    bn2.forward(ctx, s, a, a[c2], a[b2], mode);
-    add_forward(ctx, a[b2], shortcut.forward(ctx, s, a, x, mode), a[out]);
-    if (apply_relu) relu_forward(ctx, a[out], a[out]);
+    const Tensor& residual = shortcut.forward(ctx, s, a, x, mode);
+    bn2.forward(ctx, s, a, a[c2], a[out], mode, BnEpilogue{residual, apply_relu});
   }
 
   // From a[g_out] to dx (assigned; undefined: not wanted).
@@ -141,8 +139,7 @@ struct BasicBlock {
     final_relu_backward(ctx, a[out], a[g_out], a[g_pre], pass_through);
     bn2.backward(ctx, s, a, a[c2], a[g_pre], a[g_c2], mode, opt);
     conv2.backward(ctx, s, a[a1], a[g_c2], a[g_a1], GradMode::Assign, opt);
-    relu_backward(ctx, a[a1], a[g_a1], a[g_a1], GradMode::Assign);
-    bn1.backward(ctx, s, a, a[c1], a[g_a1], a[g_a1], mode, opt);
+    bn1.backward(ctx, s, a, a[c1], a[g_a1], a[g_a1], mode, opt, a[a1]);
     conv1.backward(ctx, s, x, a[g_a1], dx, GradMode::Assign, opt);
     shortcut.backward(ctx, s, a, x, a[g_pre], a[g_c2], dx, mode, opt);
   }
@@ -159,7 +156,7 @@ struct Bottleneck {
   Conv2dLayer conv3;
   BatchNormLayer bn3;
   Shortcut shortcut;
-  Handle c1, a1, c2, a2, c3, b3, out;     // forward
+  Handle c1, a1, c2, a2, c3, out;         // forward
   Handle g_out, g_pre, g_c3, g_a2, g_a1;  // backward
   Shape out_shape;
 
@@ -180,22 +177,19 @@ struct Bottleneck {
     c2 = p.batched(s2);
     a2 = p.batched(s2);
     g_a2 = p.batched(s2);
-    for (Handle* h : {&c3, &b3, &out, &g_out, &g_pre, &g_c3}) *h = p.batched(out_shape);
+    for (Handle* h : {&c3, &out, &g_out, &g_pre, &g_c3}) *h = p.batched(out_shape);
   }
 
   // apply_relu: false for a skipped last ReLU (no_relu).
   void forward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
                BnMode mode, bool apply_relu) const {
     conv1.forward(ctx, s, x, a[c1]);
-    bn1.forward(ctx, s, a, a[c1], a[a1], mode);
-    relu_forward(ctx, a[a1], a[a1]);
+    bn1.forward(ctx, s, a, a[c1], a[a1], mode, BnEpilogue{Tensor(), true});
     conv2.forward(ctx, s, a[a1], a[c2]);
-    bn2.forward(ctx, s, a, a[c2], a[a2], mode);
-    relu_forward(ctx, a[a2], a[a2]);
+    bn2.forward(ctx, s, a, a[c2], a[a2], mode, BnEpilogue{Tensor(), true});
     conv3.forward(ctx, s, a[a2], a[c3]);
-    bn3.forward(ctx, s, a, a[c3], a[b3], mode);
-    add_forward(ctx, a[b3], shortcut.forward(ctx, s, a, x, mode), a[out]);
-    if (apply_relu) relu_forward(ctx, a[out], a[out]);
+    const Tensor& residual = shortcut.forward(ctx, s, a, x, mode);
+    bn3.forward(ctx, s, a, a[c3], a[out], mode, BnEpilogue{residual, apply_relu});
   }
 
   void backward(Context& ctx, const ParameterStore& s, const ActivationArena& a, const Tensor& x,
@@ -204,11 +198,9 @@ struct Bottleneck {
     final_relu_backward(ctx, a[out], a[g_out], a[g_pre], pass_through);
     bn3.backward(ctx, s, a, a[c3], a[g_pre], a[g_c3], mode, opt);
     conv3.backward(ctx, s, a[a2], a[g_c3], a[g_a2], GradMode::Assign, opt);
-    relu_backward(ctx, a[a2], a[g_a2], a[g_a2], GradMode::Assign);
-    bn2.backward(ctx, s, a, a[c2], a[g_a2], a[g_a2], mode, opt);
+    bn2.backward(ctx, s, a, a[c2], a[g_a2], a[g_a2], mode, opt, a[a2]);
     conv2.backward(ctx, s, a[a1], a[g_a2], a[g_a1], GradMode::Assign, opt);
-    relu_backward(ctx, a[a1], a[g_a1], a[g_a1], GradMode::Assign);
-    bn1.backward(ctx, s, a, a[c1], a[g_a1], a[g_a1], mode, opt);
+    bn1.backward(ctx, s, a, a[c1], a[g_a1], a[g_a1], mode, opt, a[a1]);
     conv1.backward(ctx, s, x, a[g_a1], dx, GradMode::Assign, opt);
     shortcut.backward(ctx, s, a, x, a[g_pre], a[g_c3], dx, mode, opt);
   }
@@ -255,8 +247,7 @@ class ResNet final : public NetworkBase {
     {
       const ProfileScope layer(ctx, ProfileKind::Layer, "stem");
       conv1_.forward(ctx, store_, xn, a[stem_conv_]);
-      bn1_.forward(ctx, store_, a, a[stem_conv_], a[stem_out_], bn);
-      relu_forward(ctx, a[stem_out_], a[stem_out_]);
+      bn1_.forward(ctx, store_, a, a[stem_conv_], a[stem_out_], bn, BnEpilogue{Tensor(), true});
       if (imagenet_stem_) maxpool_.forward(ctx, a, a[stem_out_], a[pool_out_]);
     }
     const Tensor* x = &a[stem_body()];
@@ -280,8 +271,7 @@ class ResNet final : public NetworkBase {
     }
     const ProfileScope layer(ctx, ProfileKind::Layer, "stem");
     if (imagenet_stem_) maxpool_.backward(ctx, a, a[g_pool_], a[g_stem_], GradMode::Assign);
-    relu_backward(ctx, a[stem_out_], a[g_stem_], a[g_stem_], GradMode::Assign);
-    bn1_.backward(ctx, store_, a, a[stem_conv_], a[g_stem_], a[g_stem_], bn, opt);
+    bn1_.backward(ctx, store_, a, a[stem_conv_], a[g_stem_], a[g_stem_], bn, opt, a[stem_out_]);
     conv1_.backward(ctx, store_, xn, a[g_stem_], dxn, GradMode::Assign, opt);
   }
 

@@ -3,7 +3,8 @@
 #include <cmath>
 
 #include "engine/core/error.h"
-#include "engine/ops/batchnorm.h"
+#include "engine/ops/activation.h"
+#include "engine/ops/elementwise.h"
 #include "engine/ops/linear.h"
 #include "engine/ops/normalize.h"
 
@@ -64,27 +65,39 @@ BatchNormLayer BatchNormLayer::create(ParameterStore& store, ActivationArena& ac
 }
 
 void BatchNormLayer::forward(Context& ctx, const ParameterStore& store, const ActivationArena& acts,
-                             const Tensor& x, const Tensor& y, BnMode mode) const {
+                             const Tensor& x, const Tensor& y, BnMode mode,
+                             const BnEpilogue& epilogue) const {
+  // The fused ops are CPU-only so far; elsewhere the add and ReLU run as their own passes.
+  const bool fuse = ctx.device().is_cpu();
+  const BnEpilogue in_op = fuse ? epilogue : BnEpilogue{};
   if (mode == BnMode::Train) {
     batchnorm2d_forward_train(ctx, x, store.value(gamma), store.value(beta),
                               store.value(running_mean), store.value(running_var), y,
-                              acts[save_mean], acts[save_invstd], BatchNormParams{momentum, eps});
+                              acts[save_mean], acts[save_invstd], BatchNormParams{momentum, eps},
+                              in_op);
   } else {
     batchnorm2d_forward_eval(ctx, x, store.value(gamma), store.value(beta),
-                             store.value(running_mean), store.value(running_var), y, eps);
+                             store.value(running_mean), store.value(running_var), y, eps, in_op);
   }
+  if (fuse) return;
+  if (epilogue.residual.defined()) add_forward(ctx, y, epilogue.residual, y);
+  if (epilogue.relu) relu_forward(ctx, y, y);
 }
 
 void BatchNormLayer::backward(Context& ctx, const ParameterStore& store,
                               const ActivationArena& acts, const Tensor& x, const Tensor& dy,
-                              const Tensor& dx, BnMode mode, const BackwardOptions& opt) const {
+                              const Tensor& dx, BnMode mode, const BackwardOptions& opt,
+                              const Tensor& relu_out) const {
+  const bool fuse = ctx.device().is_cpu();
+  if (relu_out.defined() && !fuse) relu_backward(ctx, relu_out, dy, dy, GradMode::Assign);
+  const Tensor mask = fuse ? relu_out : Tensor();
   auto call = [&](const Tensor& dx_out, const Tensor& dgamma, const Tensor& dbeta, GradMode m) {
     if (mode == BnMode::Train) {
       batchnorm2d_backward_train(ctx, dy, x, store.value(gamma), acts[save_mean], acts[save_invstd],
-                                 dx_out, dgamma, dbeta, m);
+                                 dx_out, dgamma, dbeta, m, mask);
     } else {
       batchnorm2d_backward_eval(ctx, dy, x, store.value(gamma), store.value(running_mean),
-                                store.value(running_var), eps, dx_out, dgamma, dbeta, m);
+                                store.value(running_var), eps, dx_out, dgamma, dbeta, m, mask);
     }
   };
   const Tensor dgamma = opt.param_grads ? store.grad(gamma) : Tensor();

@@ -14,6 +14,7 @@
 #include "engine/core/grad_mode.h"
 #include "engine/nn/activations.h"
 #include "engine/nn/parameters.h"
+#include "engine/ops/batchnorm.h"
 #include "engine/ops/conv2d.h"
 #include "engine/ops/pool.h"
 
@@ -49,6 +50,9 @@ struct Conv2dLayer {
 
 // BatchNorm2d with PyTorch's defaults (momentum 0.1, eps 1e-5; gamma 1, beta 0, running
 // mean 0, running var 1). Saves the batch statistics of a train-mode forward for backward.
+// The forward can end a block: y = relu(bn(x) + residual) with an epilogue, and the backward
+// then takes relu_out (that y) to go back through the ReLU first - one pass on the CPU, the
+// separate add, ReLU and relu_backward ops elsewhere (which overwrite dy with its masked copy).
 struct BatchNormLayer {
   ParameterStore::Id gamma = 0, beta = 0, running_mean = 0, running_var = 0;
   ActivationArena::Handle save_mean = 0, save_invstd = 0;
@@ -57,11 +61,12 @@ struct BatchNormLayer {
   static BatchNormLayer create(ParameterStore& store, ActivationArena& acts,
                                const std::string& name, std::int64_t channels, DType dtype);
   void forward(Context& ctx, const ParameterStore& store, const ActivationArena& acts,
-               const Tensor& x, const Tensor& y, BnMode mode) const;
+               const Tensor& x, const Tensor& y, BnMode mode,
+               const BnEpilogue& epilogue = {}) const;
   // dx is always assigned (it may be dy itself).
   void backward(Context& ctx, const ParameterStore& store, const ActivationArena& acts,
                 const Tensor& x, const Tensor& dy, const Tensor& dx, BnMode mode,
-                const BackwardOptions& opt) const;
+                const BackwardOptions& opt, const Tensor& relu_out = Tensor()) const;
 };
 
 // MaxPool2d (torchvision's stem: kernel 3, stride 2, pad 1). The forward keeps each output's

@@ -63,12 +63,28 @@ detail::OpArgs& check_gradients(detail::OpArgs& a, const Tensor& x, const Tensor
   return a.optional("dbeta", dbeta, Shape{x.size(1)}, kCDims);
 }
 
+// The fused forms run on the CPU only so far.
+void check_fusable(detail::OpArgs& a, Context& ctx, bool fused) {
+  RP_CHECK(!fused || ctx.device().is_cpu(), a.op(),
+           "the fused BN-add-ReLU form (residual, relu or relu_out) has no CUDA kernel yet; on "
+               << ctx.device().str() << " call the op plain, with add_forward, relu_forward or "
+               << "relu_backward beside it");
+}
+
+// A fused form's extra input (residual or relu_out, when defined): shaped like x and disjoint
+// from the output it feeds.
+void check_fused_input(detail::OpArgs& a, const Tensor& x, const char* name, const Tensor& t,
+                       const char* out_name, const Tensor& out) {
+  if (t.defined()) a.floating(name, t, x.shape(), kXDims).distinct(out_name, out, name, t);
+}
+
 }  // namespace
 
 void batchnorm2d_forward_train(Context& ctx, const Tensor& x, const Tensor& gamma,
                                const Tensor& beta, const Tensor& running_mean,
                                const Tensor& running_var, const Tensor& y, const Tensor& save_mean,
-                               const Tensor& save_invstd, const BatchNormParams& p) {
+                               const Tensor& save_invstd, const BatchNormParams& p,
+                               const BnEpilogue& epilogue) {
   detail::OpArgs a("batchnorm2d_forward_train", ctx);
   check_channels(a, x,
                  {{"gamma", &gamma},
@@ -86,6 +102,8 @@ void batchnorm2d_forward_train(Context& ctx, const Tensor& x, const Tensor& gamm
                      {"save_mean", &save_mean},
                      {"save_invstd", &save_invstd}},
                     {{"x", &x}, {"gamma", &gamma}, {"beta", &beta}});
+  check_fusable(a, ctx, epilogue.fused());
+  check_fused_input(a, x, "residual", epilogue.residual, "y", y);
   a.scalar("momentum", p.momentum, 0.0, 1.0).scalar("eps", p.eps, 0.0, kInf);
   RP_CHECK(x.size(0) * x.size(2) * x.size(3) > 1, a.op(),
            "training mode needs more than one value per channel to estimate a variance, found x "
@@ -93,15 +111,26 @@ void batchnorm2d_forward_train(Context& ctx, const Tensor& x, const Tensor& gamm
   a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    RP_ON_DEVICE(ctx, batchnorm2d_forward_train<T>, shape_of(x), x.data<T>(), gamma.data<T>(),
-                 beta.data<T>(), running_mean.data<T>(), running_var.data<T>(), y.data<T>(),
-                 save_mean.data<T>(), save_invstd.data<T>(), p.momentum, p.eps);
+#if RP_CUDA_KERNELS
+    if (ctx.device().is_cuda()) {
+      cuda::batchnorm2d_forward_train<T>(&ctx.cuda(), shape_of(x), x.data<T>(), gamma.data<T>(),
+                                         beta.data<T>(), running_mean.data<T>(),
+                                         running_var.data<T>(), y.data<T>(), save_mean.data<T>(),
+                                         save_invstd.data<T>(), p.momentum, p.eps);
+      return;
+    }
+#endif
+    cpu::batchnorm2d_forward_train<T>(
+        shape_of(x), x.data<T>(), gamma.data<T>(), beta.data<T>(), running_mean.data<T>(),
+        running_var.data<T>(), y.data<T>(), save_mean.data<T>(), save_invstd.data<T>(), p.momentum,
+        p.eps, detail::data_or_null<T>(epilogue.residual), epilogue.relu, ctx.threads());
   });
 }
 
 void batchnorm2d_forward_eval(Context& ctx, const Tensor& x, const Tensor& gamma,
                               const Tensor& beta, const Tensor& running_mean,
-                              const Tensor& running_var, const Tensor& y, double eps) {
+                              const Tensor& running_var, const Tensor& y, double eps,
+                              const BnEpilogue& epilogue) {
   detail::OpArgs a("batchnorm2d_forward_eval", ctx);
   check_channels(a, x,
                  {{"gamma", &gamma},
@@ -115,19 +144,31 @@ void batchnorm2d_forward_eval(Context& ctx, const Tensor& x, const Tensor& gamma
                      {"beta", &beta},
                      {"running_mean", &running_mean},
                      {"running_var", &running_var}});
+  check_fusable(a, ctx, epilogue.fused());
+  check_fused_input(a, x, "residual", epilogue.residual, "y", y);
   a.scalar("eps", eps, 0.0, kInf);
   a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    RP_ON_DEVICE(ctx, batchnorm2d_forward_eval<T>, shape_of(x), x.data<T>(), gamma.data<T>(),
-                 beta.data<T>(), running_mean.data<T>(), running_var.data<T>(), y.data<T>(), eps);
+#if RP_CUDA_KERNELS
+    if (ctx.device().is_cuda()) {
+      cuda::batchnorm2d_forward_eval<T>(&ctx.cuda(), shape_of(x), x.data<T>(), gamma.data<T>(),
+                                        beta.data<T>(), running_mean.data<T>(),
+                                        running_var.data<T>(), y.data<T>(), eps);
+      return;
+    }
+#endif
+    cpu::batchnorm2d_forward_eval<T>(shape_of(x), x.data<T>(), gamma.data<T>(), beta.data<T>(),
+                                     running_mean.data<T>(), running_var.data<T>(), y.data<T>(),
+                                     eps, detail::data_or_null<T>(epilogue.residual), epilogue.relu,
+                                     ctx.threads());
   });
 }
 
 void batchnorm2d_backward_train(Context& ctx, const Tensor& dy, const Tensor& x,
                                 const Tensor& gamma, const Tensor& save_mean,
                                 const Tensor& save_invstd, const Tensor& dx, const Tensor& dgamma,
-                                const Tensor& dbeta, GradMode mode) {
+                                const Tensor& dbeta, GradMode mode, const Tensor& relu_out) {
   detail::OpArgs a("batchnorm2d_backward_train", ctx);
   check_channels(a, x,
                  {{"gamma", &gamma}, {"save_mean", &save_mean}, {"save_invstd", &save_invstd}});
@@ -138,20 +179,31 @@ void batchnorm2d_backward_train(Context& ctx, const Tensor& dy, const Tensor& x,
                      {"gamma", &gamma},
                      {"save_mean", &save_mean},
                      {"save_invstd", &save_invstd}});
+  check_fusable(a, ctx, relu_out.defined());
+  check_fused_input(a, x, "relu_out", relu_out, "dx", dx);
   a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    RP_ON_DEVICE(ctx, batchnorm2d_backward_train<T>, shape_of(x), dy.data<T>(), x.data<T>(),
-                 gamma.data<T>(), save_mean.data<T>(), save_invstd.data<T>(),
-                 detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
-                 detail::data_or_null<T>(dbeta), mode);
+#if RP_CUDA_KERNELS
+    if (ctx.device().is_cuda()) {
+      cuda::batchnorm2d_backward_train<T>(
+          &ctx.cuda(), shape_of(x), dy.data<T>(), x.data<T>(), gamma.data<T>(), save_mean.data<T>(),
+          save_invstd.data<T>(), detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
+          detail::data_or_null<T>(dbeta), mode);
+      return;
+    }
+#endif
+    cpu::batchnorm2d_backward_train<T>(
+        shape_of(x), dy.data<T>(), x.data<T>(), gamma.data<T>(), save_mean.data<T>(),
+        save_invstd.data<T>(), detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
+        detail::data_or_null<T>(dbeta), mode, detail::data_or_null<T>(relu_out), ctx.threads());
   });
 }
 
 void batchnorm2d_backward_eval(Context& ctx, const Tensor& dy, const Tensor& x, const Tensor& gamma,
                                const Tensor& running_mean, const Tensor& running_var, double eps,
                                const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta,
-                               GradMode mode) {
+                               GradMode mode, const Tensor& relu_out) {
   detail::OpArgs a("batchnorm2d_backward_eval", ctx);
   check_channels(
       a, x, {{"gamma", &gamma}, {"running_mean", &running_mean}, {"running_var", &running_var}});
@@ -162,14 +214,25 @@ void batchnorm2d_backward_eval(Context& ctx, const Tensor& dy, const Tensor& x, 
                      {"gamma", &gamma},
                      {"running_mean", &running_mean},
                      {"running_var", &running_var}});
+  check_fusable(a, ctx, relu_out.defined());
+  check_fused_input(a, x, "relu_out", relu_out, "dx", dx);
   a.scalar("eps", eps, 0.0, kInf);
   a.cpu_or_cuda_backend();
   detail::dispatch_floating(a, [&](auto tag) {
     using T = decltype(tag);
-    RP_ON_DEVICE(ctx, batchnorm2d_backward_eval<T>, shape_of(x), dy.data<T>(), x.data<T>(),
-                 gamma.data<T>(), running_mean.data<T>(), running_var.data<T>(), eps,
-                 detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
-                 detail::data_or_null<T>(dbeta), mode);
+#if RP_CUDA_KERNELS
+    if (ctx.device().is_cuda()) {
+      cuda::batchnorm2d_backward_eval<T>(
+          &ctx.cuda(), shape_of(x), dy.data<T>(), x.data<T>(), gamma.data<T>(),
+          running_mean.data<T>(), running_var.data<T>(), eps, detail::data_or_null<T>(dx),
+          detail::data_or_null<T>(dgamma), detail::data_or_null<T>(dbeta), mode);
+      return;
+    }
+#endif
+    cpu::batchnorm2d_backward_eval<T>(
+        shape_of(x), dy.data<T>(), x.data<T>(), gamma.data<T>(), running_mean.data<T>(),
+        running_var.data<T>(), eps, detail::data_or_null<T>(dx), detail::data_or_null<T>(dgamma),
+        detail::data_or_null<T>(dbeta), mode, detail::data_or_null<T>(relu_out), ctx.threads());
   });
 }
 

@@ -14,6 +14,13 @@
 // Gradient outputs are written under `mode` (= or +=); any of dx, dgamma, dbeta may be null
 // (not wanted: attacks need dx only). y may alias x, dx may alias dy. Channels are split
 // across threads and every sum runs in double in a fixed order.
+//
+// Fused with their neighbours in a ResNet block, to save whole passes over the activations:
+// the forwards write y = relu(bn(x) + residual) - the residual added where it is not null, the
+// ReLU applied where `relu` - with the roundings of the separate add and ReLU; the backwards,
+// given relu_out (not null: the output of a ReLU that followed this BN), take dy where
+// relu_out > 0 and 0 elsewhere, as relu_backward would have. residual and relu_out must not
+// alias y or dx.
 #pragma once
 
 #include <cstdint>
@@ -29,21 +36,22 @@ struct BatchNormShape {
 template <typename T>
 void batchnorm2d_forward_train(const BatchNormShape& s, const T* x, const T* gamma, const T* beta,
                                T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd,
-                               double momentum, double eps, int threads);
+                               double momentum, double eps, const T* residual, bool relu,
+                               int threads);
 
 template <typename T>
 void batchnorm2d_forward_eval(const BatchNormShape& s, const T* x, const T* gamma, const T* beta,
                               const T* running_mean, const T* running_var, T* y, double eps,
-                              int threads);
+                              const T* residual, bool relu, int threads);
 
 template <typename T>
 void batchnorm2d_backward_train(const BatchNormShape& s, const T* dy, const T* x, const T* gamma,
                                 const T* save_mean, const T* save_invstd, T* dx, T* dgamma,
-                                T* dbeta, GradMode mode, int threads);
+                                T* dbeta, GradMode mode, const T* relu_out, int threads);
 
 template <typename T>
 void batchnorm2d_backward_eval(const BatchNormShape& s, const T* dy, const T* x, const T* gamma,
                                const T* running_mean, const T* running_var, double eps, T* dx,
-                               T* dgamma, T* dbeta, GradMode mode, int threads);
+                               T* dgamma, T* dbeta, GradMode mode, const T* relu_out, int threads);
 
 }  // namespace rp::cpu
