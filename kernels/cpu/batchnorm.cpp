@@ -62,9 +62,10 @@ i64 channel_grain(const BatchNormShape& s) {
   return std::max<i64>(1, 16384 / std::max<i64>(1, s.n * s.hw));
 }
 
-// y[i] = value(i), then + residual[i] where given, then ReLU (v < 0 ? 0 : v, as relu_forward)
-// where asked, over channel c: the same roundings as the separate add and ReLU passes, in the
-// pass that writes y. One loop per case, so the per-element work has no test of the options.
+// y[i] = value(i) (a T, rounded before the add), then + residual[i] where given, then ReLU (v < 0 ?
+// 0 : v, as relu_forward) where asked, over channel c: the same roundings as the separate add and
+// ReLU passes, in the pass that writes y. One loop per case, so the per-element work has no test of
+// the options.
 template <typename T, typename Value>
 void write_channel(const BatchNormShape& s, i64 c, const T* residual, bool relu, T* y,
                    Value&& value) {
@@ -74,9 +75,9 @@ void write_channel(const BatchNormShape& s, i64 c, const T* residual, bool relu,
   } else if (residual == nullptr) {
     for_channel(s, c, [&](i64 i) { y[i] = relu_of(value(i)); });
   } else if (!relu) {
-    for_channel(s, c, [&](i64 i) { y[i] = static_cast<T>(value(i)) + residual[i]; });
+    for_channel(s, c, [&](i64 i) { y[i] = value(i) + residual[i]; });
   } else {
-    for_channel(s, c, [&](i64 i) { y[i] = relu_of(static_cast<T>(value(i)) + residual[i]); });
+    for_channel(s, c, [&](i64 i) { y[i] = relu_of(value(i) + residual[i]); });
   }
 }
 
