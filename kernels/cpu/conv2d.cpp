@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/conv3x3_direct.h"
+#include "kernels/cpu/conv3x3_winograd.h"
 #include "kernels/cpu/eigen_maps.h"
 #include "kernels/cpu/grad_write.h"
 #include "kernels/cpu/padded_planes.h"
@@ -125,6 +126,12 @@ i64 images_per_gemm(const Conv2dGeometry& g) {
   return std::clamp<i64>(std::min(by_columns, by_size), 1, std::max<i64>(1, g.n));
 }
 
+// Images per group of the batch: Winograd's groups where g goes by Winograd (conv3x3_winograd.h;
+// then no direction takes the GEMM route), the GEMM's otherwise.
+i64 images_per_group(const Conv2dGeometry& g) {
+  return conv3x3_winograd_suits(g) ? conv3x3_winograd_images_per_group(g) : images_per_gemm(g);
+}
+
 // One image at a time, a pointwise convolution reads the image itself and needs no col.
 i64 col_elems(const Conv2dGeometry& g) {
   const i64 B = images_per_gemm(g);
@@ -169,13 +176,20 @@ i64 direct_scratch_elems(const Conv2dGeometry& g) {
                   conv3x3_direct_suits(d) ? conv3x3_direct_scratch(d) : 0);
 }
 
+i64 winograd_weights_elems(const Conv2dGeometry& g) {
+  return conv3x3_winograd_suits(g) ? conv3x3_winograd_weights_elems(g) : 0;
+}
+
 // The workspace: [packed weights | one scratch slot per chunk | one weight-gradient partial per
 // chunk]; a chunk's slot serves whichever route the direction takes. Worked out once per call.
 struct WorkspaceLayout {
-  i64 packed_weights, slot;
+  i64 packed_weights, slot, partial;
   explicit WorkspaceLayout(const Conv2dGeometry& g)
-      : packed_weights(direct_weights_elems(g)),
-        slot(std::max(gemm_scratch_elems(g), direct_scratch_elems(g))) {}
+      : packed_weights(std::max(direct_weights_elems(g), winograd_weights_elems(g))),
+        slot(std::max(
+            conv3x3_winograd_suits(g) ? conv3x3_winograd_scratch(g) : gemm_scratch_elems(g),
+            direct_scratch_elems(g))),
+        partial(std::max(g.c_out * g.patch_size(), winograd_weights_elems(g))) {}
   template <typename T>
   T* slot_at(T* workspace, i64 chunk) const {
     return workspace + packed_weights + chunk * slot;
@@ -192,11 +206,11 @@ i64 image_grain(const Conv2dGeometry& g) {
 // The threads split whole groups of images_per_gemm images (the last group may be smaller), so
 // which images share a product - and so every rounding - depends on the shapes alone.
 i64 group_count(const Conv2dGeometry& g) {
-  const i64 B = images_per_gemm(g);
+  const i64 B = images_per_group(g);
   return (g.n + B - 1) / B;
 }
 i64 group_grain(const Conv2dGeometry& g) {
-  const i64 B = images_per_gemm(g);
+  const i64 B = images_per_group(g);
   return (image_grain(g) + B - 1) / B;
 }
 i64 conv_chunks(const Conv2dGeometry& g, int threads) {
@@ -205,7 +219,7 @@ i64 conv_chunks(const Conv2dGeometry& g, int threads) {
 // body(n0, b, chunk) for each group: images [n0, n0 + b), run by parallel chunk `chunk`.
 template <typename Body>
 void for_each_group(const Conv2dGeometry& g, int threads, Body&& body) {
-  const i64 B = images_per_gemm(g);
+  const i64 B = images_per_group(g);
   parallel_for(threads, group_count(g), group_grain(g), [&](i64 begin, i64 end, int chunk) {
     for (i64 group = begin; group < end; ++group) {
       body(group * B, std::min(B, g.n - group * B), chunk);
@@ -220,7 +234,7 @@ void for_each_group(const Conv2dGeometry& g, int threads, Body&& body) {
 // gradient keeps for_each_group: its per-chunk sums must fall the same way every time.)
 template <typename Body>
 void for_each_group_dynamic(const Conv2dGeometry& g, int threads, Body&& body) {
-  const i64 B = images_per_gemm(g), groups = group_count(g);
+  const i64 B = images_per_group(g), groups = group_count(g);
   const int slots = static_cast<int>(conv_chunks(g, threads));
   if (slots == 1) {
     for (i64 group = 0; group < groups; ++group) body(group * B, std::min(B, g.n - group * B), 0);
@@ -275,15 +289,29 @@ void direct_images(const Conv2dGeometry& g, const Conv2dGeometry& d, const T* in
   });
 }
 
+// The Winograd route over the batch (conv3x3_winograd.h): d is g itself or g's data gradient,
+// its transformed weights at the workspace's start.
+template <typename T>
+void winograd_images(const Conv2dGeometry& g, const Conv2dGeometry& d, const T* in, const T* w,
+                     bool transposed, T* out, GradMode mode, T* workspace, int threads) {
+  const WorkspaceLayout layout(g);
+  const i64 in_elems = d.c_in * d.h * d.w, out_elems = d.c_out * d.h * d.w;
+  conv3x3_winograd_weights(d, w, transposed, workspace, threads);
+  for_each_group_dynamic(g, threads, [&](i64 n0, i64 b, int chunk) {
+    conv3x3_winograd(d, in + n0 * in_elems, b, workspace, out + n0 * out_elems, mode,
+                     layout.slot_at(workspace, chunk));
+  });
+}
+
 }  // namespace
 
 template <typename T>
 std::size_t conv2d_workspace_size(const Conv2dGeometry& g, int threads) {
-  // The direct route's packed weights, then per chunk: the im2col and staging buffers (or the
-  // bordered image), and one partial weight gradient.
+  // The direct or Winograd route's weights, then per chunk: the im2col and staging buffers (or
+  // the bordered image, or Winograd's transforms), and one partial weight gradient.
   const WorkspaceLayout layout(g);
-  return static_cast<std::size_t>(
-      layout.packed_weights + conv_chunks(g, threads) * (layout.slot + g.c_out * g.patch_size()));
+  return static_cast<std::size_t>(layout.packed_weights +
+                                  conv_chunks(g, threads) * (layout.slot + layout.partial));
 }
 
 template <typename T>
@@ -293,6 +321,10 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, T* y, T* wo
   const auto W = matrix(w, g.c_out, K);
   if (conv3x3_direct_suits(g)) {
     direct_images(g, g, x, w, false, y, GradMode::Assign, workspace, threads);
+    return;
+  }
+  if (conv3x3_winograd_suits(g)) {
+    winograd_images(g, g, x, w, false, y, GradMode::Assign, workspace, threads);
     return;
   }
   const WorkspaceLayout layout(g);
@@ -323,6 +355,10 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
   const Conv2dGeometry dg = conv3x3_data_gradient_geometry(g);
   if (conv3x3_direct_suits(dg)) {
     direct_images(g, dg, dy, w, true, dx, mode, workspace, threads);
+    return;
+  }
+  if (conv3x3_winograd_suits(g)) {
+    winograd_images(g, dg, dy, w, true, dx, mode, workspace, threads);
     return;
   }
   const WorkspaceLayout layout(g);
@@ -357,13 +393,20 @@ void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T*
   const i64 K = g.patch_size(), P = g.out_pixels(), in_elems = g.c_in * g.h * g.w;
   const bool grouped = images_per_gemm(g) > 1;
   const i64 chunks = conv_chunks(g, threads);
-  const i64 w_elems = g.c_out * K;
+  const bool direct = conv3x3_direct_filter_suits(g);
+  const bool winograd = !direct && conv3x3_winograd_suits(g);
   const WorkspaceLayout layout(g);
+  // A chunk's partial: dw's shape, or on the Winograd route its 16 x c_out x c_in transform.
+  const i64 w_elems = winograd ? conv3x3_winograd_weights_elems(g) : g.c_out * K;
   T* partials = layout.slot_at(workspace, chunks);
   parallel_for(threads, chunks * w_elems, 1 << 16,
                [&](i64 begin, i64 end, int) { std::fill(partials + begin, partials + end, T(0)); });
-  const bool direct = conv3x3_direct_filter_suits(g);
   for_each_group(g, threads, [&](i64 n0, i64 b, int chunk) {
+    if (winograd) {
+      conv3x3_winograd_filter(g, x + n0 * in_elems, dy + n0 * g.c_out * P, b,
+                              partials + chunk * w_elems, layout.slot_at(workspace, chunk));
+      return;
+    }
     if (direct) {
       for (i64 n = n0; n < n0 + b; ++n) {
         conv3x3_direct_filter(g, x + n * in_elems, dy + n * g.c_out * P, partials + chunk * w_elems,
@@ -388,13 +431,20 @@ void conv2d_backward_filter(const Conv2dGeometry& g, const T* x, const T* dy, T*
     }
     part.noalias() += matrix(dys, g.c_out, cols) * matrix(in, K, cols).transpose();
   });
+  // The chunks' partials summed in chunk order: into dw, or - on the Winograd route - into the
+  // first partial, whose transform back is then dw.
   parallel_for(threads, w_elems, 4096, [&](i64 begin, i64 end, int) {
     for (i64 e = begin; e < end; ++e) {
       T sum = partials[e];
       for (i64 c = 1; c < chunks; ++c) sum += partials[c * w_elems + e];
-      write_grad(dw[e], sum, mode);
+      if (winograd) {
+        partials[e] = sum;
+      } else {
+        write_grad(dw[e], sum, mode);
+      }
     }
   });
+  if (winograd) conv3x3_winograd_filter_finish(g, partials, dw, mode, threads);
 }
 
 #define RP_INSTANTIATE(T)                                                                          \
