@@ -176,6 +176,8 @@ i64 direct_scratch_elems(const Conv2dGeometry& g) {
                   conv3x3_direct_suits(d) ? conv3x3_direct_scratch(d) : 0);
 }
 
+// The Winograd route's transformed weights (also the size of its weight-gradient partials),
+// where g takes that route.
 i64 winograd_weights_elems(const Conv2dGeometry& g) {
   return conv3x3_winograd_suits(g) ? conv3x3_winograd_weights_elems(g) : 0;
 }
@@ -203,7 +205,7 @@ i64 image_grain(const Conv2dGeometry& g) {
   return std::max<i64>(1, (i64{1} << 18) / per_image);
 }
 
-// The threads split whole groups of images_per_gemm images (the last group may be smaller), so
+// The threads split whole groups of images_per_group images (the last group may be smaller), so
 // which images share a product - and so every rounding - depends on the shapes alone.
 i64 group_count(const Conv2dGeometry& g) {
   const i64 B = images_per_group(g);
