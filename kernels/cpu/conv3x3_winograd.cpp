@@ -66,20 +66,21 @@ template <typename T>
 void input_tiles(const Conv2dGeometry& g, const T* even, const T* odd, T* V, i64 ld_xi) {
   const i64 half = g.w / 2 + 1, tw = g.w / 2;
   for (i64 ty = 0; ty < g.h / 2; ++ty) {
-    // B^T d: the rows. Rows 2 ty .. 2 ty + 3 of the bordered plane, even and odd columns.
-    const T* e[4];
-    const T* o[4];
-    for (int r = 0; r < 4; ++r) {
-      e[r] = even + (2 * ty + r) * half;
-      o[r] = odd + (2 * ty + r) * half;
-    }
-    const T* __restrict e0 = e[0], * __restrict e1 = e[1], * __restrict e2 = e[2], * __restrict e3 = e[3];
-    const T* __restrict o0 = o[0], * __restrict o1 = o[1], * __restrict o2 = o[2], * __restrict o3 = o[3];
-    T* __restrict v[16];
+    // Rows 2 ty .. 2 ty + 3 of the bordered plane, their even and odd columns.
+    const T* __restrict e0 = even + 2 * ty * half;
+    const T* __restrict e1 = e0 + half;
+    const T* __restrict e2 = e1 + half;
+    const T* __restrict e3 = e2 + half;
+    const T* __restrict o0 = odd + 2 * ty * half;
+    const T* __restrict o1 = o0 + half;
+    const T* __restrict o2 = o1 + half;
+    const T* __restrict o3 = o2 + half;
+    // The 16 output streams never overlap, which GCC cannot prove: hence omp simd.
+    T* v[16];
     for (int xi = 0; xi < 16; ++xi) v[xi] = V + xi * ld_xi + ty * tw;
-      // The tile's columns 2 tx .. 2 tx + 3 are even[tx], odd[tx], even[tx + 1], odd[tx + 1].
 #pragma omp simd
     for (i64 tx = 0; tx < tw; ++tx) {
+      // The tile's columns 2 tx .. 2 tx + 3 are even[tx], odd[tx], even[tx + 1], odd[tx + 1].
       // B^T d, column by column (the rows' combinations).
       const T a00 = e0[tx] - e2[tx], a10 = e1[tx] + e2[tx], a20 = e2[tx] - e1[tx],
               a30 = e1[tx] - e3[tx];
