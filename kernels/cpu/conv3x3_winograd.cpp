@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/cpu/eigen_maps.h"
+#include "kernels/cpu/grad_write.h"
 #include "kernels/cpu/padded_planes.h"
 #include "kernels/cpu/parallel.h"
 
@@ -284,11 +285,11 @@ void conv3x3_winograd_filter(const Conv2dGeometry& g, const T* x, const T* dy, i
   const i64 C = g.c_in, K = g.c_out, tiles = tiles_per_image(g), cols = b * tiles;
   T* V = scratch;
   T* dM = V + 16 * C * cols;
-  T* rows = dM + 16 * K * cols;
-  transform_inputs(g, C, x, b, V, rows);
+  T* work = dM + 16 * K * cols;  // a plane's split columns, then four rows of dy
+  transform_inputs(g, C, x, b, V, work);
   for (i64 k = 0; k < b; ++k) {
     for (i64 o = 0; o < K; ++o) {
-      gradient_tiles(g, dy + (k * K + o) * g.h * g.w, dM + o * cols + k * tiles, K * cols, rows);
+      gradient_tiles(g, dy + (k * K + o) * g.h * g.w, dM + o * cols + k * tiles, K * cols, work);
     }
   }
   for (int xi = 0; xi < 16; ++xi) {
@@ -316,13 +317,7 @@ void conv3x3_winograd_filter_finish(const Conv2dGeometry& g, const T* dU, T* dw,
       for (int i = 0; i < 3; ++i) {  // (G^T dU) G: the columns
         const T v[3] = {r[i][0] + half * (r[i][1] + r[i][2]), half * (r[i][1] - r[i][2]),
                         half * (r[i][1] + r[i][2]) + r[i][3]};
-        for (int j = 0; j < 3; ++j) {
-          if (mode == GradMode::Accumulate) {
-            out[3 * i + j] += v[j];
-          } else {
-            out[3 * i + j] = v[j];
-          }
-        }
+        for (int j = 0; j < 3; ++j) write_grad(out[3 * i + j], v[j], mode);
       }
     }
   });

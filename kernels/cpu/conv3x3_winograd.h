@@ -37,7 +37,8 @@ std::int64_t conv3x3_winograd_images_per_group(const Conv2dGeometry& g);
 
 // Elements of the transformed weights: 16 x c_out x c_in (also a weight-gradient partial).
 std::int64_t conv3x3_winograd_weights_elems(const Conv2dGeometry& g);
-// Scratch, in elements, for one group: transformed inputs, products and one bordered plane.
+// Scratch, in elements, for one group: transformed inputs, products (or transformed output
+// gradients) and room for one plane's columns split even and odd.
 std::int64_t conv3x3_winograd_scratch(const Conv2dGeometry& g);
 
 // U[xi][o][c] = (G w_oc G^T)[xi] for the convolution d, or - transposed - for the data gradient
