@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/cpu/conv3x3_direct.h"
 #include "kernels/cpu/conv3x3_winograd.h"
@@ -48,27 +49,36 @@ void im2col_taps(const Conv2dGeometry& g, const T* padded, T* col, i64 ld) {
   }
 }
 
-// im2col_taps<SW, WO> for g's output width.
-template <i64 SW, typename T>
-void im2col_width(const Conv2dGeometry& g, const T* padded, T* col, i64 ld) {
-  if (g.w_out() == 4) {
-    im2col_taps<SW, 4>(g, padded, col, ld);
-  } else if (g.w_out() == 8) {
-    im2col_taps<SW, 8>(g, padded, col, ld);
+// body(SW, WO) - each a std::integral_constant - for g's column stride and output width: the
+// compile-time values im2col_taps and col2im_taps take where ResNets have them, 0 elsewhere.
+template <typename Body>
+void with_row_shape(const Conv2dGeometry& g, Body&& body) {
+  using Stride1 = std::integral_constant<i64, 1>;
+  using Stride2 = std::integral_constant<i64, 2>;
+  using Any = std::integral_constant<i64, 0>;
+  const auto by_width = [&](auto sw) {
+    if (g.w_out() == 4) {
+      body(sw, std::integral_constant<i64, 4>{});
+    } else if (g.w_out() == 8) {
+      body(sw, std::integral_constant<i64, 8>{});
+    } else {
+      body(sw, Any{});
+    }
+  };
+  if (g.stride_w == 1) {
+    by_width(Stride1{});
+  } else if (g.stride_w == 2) {
+    by_width(Stride2{});
   } else {
-    im2col_taps<SW, 0>(g, padded, col, ld);
+    body(Any{}, Any{});
   }
 }
 
 template <typename T>
 void im2col(const Conv2dGeometry& g, const T* padded, T* col, i64 ld) {
-  if (g.stride_w == 1) {
-    im2col_width<1>(g, padded, col, ld);
-  } else if (g.stride_w == 2) {
-    im2col_width<2>(g, padded, col, ld);
-  } else {
-    im2col_taps<0, 0>(g, padded, col, ld);
-  }
+  with_row_shape(g, [&](auto sw, auto wo) {
+    im2col_taps<decltype(sw)::value, decltype(wo)::value>(g, padded, col, ld);
+  });
 }
 
 // Image x_n as im2col reads it: its padded planes, written into `scratch`
@@ -102,18 +112,6 @@ void col2im_taps(const Conv2dGeometry& g, const T* col, i64 ld, T* padded) {
   }
 }
 
-// col2im_taps<SW, WO> for g's output width.
-template <i64 SW, typename T>
-void col2im_width(const Conv2dGeometry& g, const T* col, i64 ld, T* padded) {
-  if (g.w_out() == 4) {
-    col2im_taps<SW, 4>(g, col, ld, padded);
-  } else if (g.w_out() == 8) {
-    col2im_taps<SW, 8>(g, col, ld, padded);
-  } else {
-    col2im_taps<SW, 0>(g, col, ld, padded);
-  }
-}
-
 // One image's data gradient from its columns: dx_n (=|+= by mode) the sum of every column entry
 // on the pixel it was read from. Where g pads, the sums run in padded planes (`scratch`,
 // padded_elems(g)) that start as dx_n (or zeros), and the middle is copied back: each pixel
@@ -127,13 +125,9 @@ void col2im(const Conv2dGeometry& g, const T* col, i64 ld, T* dx_n, GradMode mod
   } else if (pad) {
     pad_planes(g, dx_n, sums);
   }
-  if (g.stride_w == 1) {
-    col2im_width<1>(g, col, ld, sums);
-  } else if (g.stride_w == 2) {
-    col2im_width<2>(g, col, ld, sums);
-  } else {
-    col2im_taps<0, 0>(g, col, ld, sums);
-  }
+  with_row_shape(g, [&](auto sw, auto wo) {
+    col2im_taps<decltype(sw)::value, decltype(wo)::value>(g, col, ld, sums);
+  });
   if (pad) unpad_planes(g, sums, dx_n);
 }
 

@@ -115,6 +115,13 @@ std::vector<double> naive_conv(const ConvCase& c, const Tensor& x, const Tensor&
   return y;
 }
 
+// The gradient checks' loss, sum(conv(x, w) * r), is linear in x and in w, so the central
+// difference has no truncation error and a larger step than the default 1e-6 only shrinks its
+// rounding error (about |y| x 1e-16 / step per output the element touches): at 1e-6 a weight
+// with a small gradient (1e-3) sat at the bound's edge, which side depending on the build's
+// rounding, and an input of a stride-2 16x16 case passed it. The bounds are the defaults.
+constexpr test::GradCheckTolerance kLinearLoss{1e-3, 1e-6, 1e-9};
+
 class Conv2d : public ::testing::TestWithParam<ConvCase> {};
 
 TEST_P(Conv2d, ForwardMatchesTheDefinition) {
@@ -137,15 +144,13 @@ TEST_P(Conv2d, GradCheckData) {
   Tensor r = test::random_tensor(ys, DType::F64, 5), y = Tensor::empty(ys, DType::F64);
   Tensor dx = test::poisoned(c.x(), DType::F64);
   conv2d_backward_data(ctx, r, w, dx, c.params(), GradMode::Assign);
-  // Linear in x as in w (GradCheckFilter below): the larger step only shrinks the central
-  // difference's rounding error, which at 1e-6 passed the bound for a stride-2 16x16 case.
   test::check_gradient(
       "conv2d dx", x, dx,
       [&] {
         conv2d_forward(ctx, x, w, y, c.params());
         return test::weighted_sum(y, r);
       },
-      test::GradCheckTolerance{1e-3, 1e-6, 1e-9});
+      kLinearLoss);
 }
 
 TEST_P(Conv2d, GradCheckFilter) {
@@ -157,17 +162,13 @@ TEST_P(Conv2d, GradCheckFilter) {
   Tensor r = test::random_tensor(ys, DType::F64, 8), y = Tensor::empty(ys, DType::F64);
   Tensor dw = test::poisoned(c.wt(), DType::F64);
   conv2d_backward_filter(ctx, x, r, dw, c.params(), GradMode::Assign);
-  // The loss is linear in w, so the central difference has no truncation error and a larger
-  // step than the default 1e-6 only shrinks its rounding error (about |y| x 1e-16 / step per
-  // output the weight touches): at 1e-6 a weight with a small gradient (1e-3) sat at the
-  // bound's edge, and which side depended on the build's rounding.
   test::check_gradient(
       "conv2d dw", w, dw,
       [&] {
         conv2d_forward(ctx, x, w, y, c.params());
         return test::weighted_sum(y, r);
       },
-      test::GradCheckTolerance{1e-3, 1e-6, 1e-9});
+      kLinearLoss);
 }
 
 TEST_P(Conv2d, AccumulateAddsToTheOutput) {
