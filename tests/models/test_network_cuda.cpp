@@ -7,7 +7,11 @@
 //                             another order (cuDNN's algorithms, batch-norm sums)
 //   gradients                 1e-3: as above, and a ReLU whose input lies within rounding of
 //                             zero may pass or block its gradient differently on each device
-//   training losses           2e-3 relative per step: 20 SGD steps amplify the differences
+//   training losses           at lr 0.05, the first 3 steps within 1e-5 relative; at lr
+//                             5e-4, all 20 steps within 2e-3. Measured on an H200: the two
+//                             devices agree to 1e-7 for two steps, then at lr 0.05 the
+//                             difference grows about 100-fold per step (1e-2 by step 7; each
+//                             device repeats itself bit for bit), at 5e-4 it stays under 8e-4
 //   PGD results               L2 1e-3; Linf by the fraction of pixels that differ (a sign step
 //                             of a near-zero gradient may go either way), at most 2%
 //   experiments               objective values within 1e-2 relative after their iterations
@@ -139,15 +143,31 @@ std::vector<double> training_losses(const TrainConfig& c, Context& ctx) {
   return trainer.last_epoch_step_losses();
 }
 
-TEST(NetworkCudaTraining, TwentyStepsFollowTheCpuLossCurve) {
-  RP_SKIP_WITHOUT_GPU();
-  const std::vector<double> cpu = training_losses(small_training("cpu"), test::cpu_context());
-  const std::vector<double> gpu_losses = training_losses(small_training("cuda"), gpu());
+// SGD on a small batch-normalized network is chaotic: rounding differences between the
+// devices grow with every step at a useful rate. So the test follows the real rate for the
+// steps before that growth shows, and a small rate (where the steps still move the loss) for
+// all twenty.
+void expect_losses_follow(double lr, std::size_t steps, double bound) {
+  TrainConfig on_cpu = small_training("cpu"), on_gpu = small_training("cuda");
+  on_cpu.lr = on_gpu.lr = lr;
+  const std::vector<double> cpu = training_losses(on_cpu, test::cpu_context());
+  const std::vector<double> gpu_losses = training_losses(on_gpu, gpu());
   ASSERT_EQ(cpu.size(), 20u);
   ASSERT_EQ(gpu_losses.size(), cpu.size());
-  for (std::size_t i = 0; i < cpu.size(); ++i) {
-    EXPECT_NEAR(gpu_losses[i], cpu[i], 2e-3 * std::abs(cpu[i])) << "step " << i + 1;
+  for (std::size_t i = 0; i < steps; ++i) {
+    EXPECT_NEAR(gpu_losses[i], cpu[i], bound * std::abs(cpu[i]))
+        << "lr " << lr << ", step " << i + 1;
   }
+}
+
+TEST(NetworkCudaTraining, FirstStepsAtTheRealRateFollowTheCpu) {
+  RP_SKIP_WITHOUT_GPU();
+  expect_losses_follow(0.05, 3, 1e-5);
+}
+
+TEST(NetworkCudaTraining, TwentyStepsAtASmallRateFollowTheCpu) {
+  RP_SKIP_WITHOUT_GPU();
+  expect_losses_follow(5e-4, 20, 2e-3);
 }
 
 TEST(NetworkCudaAttack, Pgd10MatchesTheCpuUnderBothNorms) {
