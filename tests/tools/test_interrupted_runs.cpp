@@ -135,7 +135,9 @@ TEST(InterruptedRuns, SigtermAndSigintStopWithACheckpointThatResumesExactly) {
     kill(pid, sig);
     const int code = wait_for(pid);
     const std::string said = slurp(log);
-    if (code == 0) continue;  // finished first: nothing to test this time
+    // Finished first, or the signal came after the last epoch's checkpoint, as the run was
+    // ending (it then exits by the signal, with nothing to resume): nothing to test this time.
+    if (code == 0 || rp::Checkpoint::open(out + "/latest.safetensors").info().epoch == 3) continue;
     EXPECT_EQ(code, 128 + sig) << said;
     EXPECT_NE(said.find(sig == SIGTERM ? "stopped by SIGTERM" : "stopped by SIGINT"),
               std::string::npos)
