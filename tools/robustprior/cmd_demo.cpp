@@ -318,7 +318,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--checkpoints", o->checkpoints,
                   "ROBUST.safetensors,STANDARD.safetensors: skip training");
   cmd->add_option("--size", o->size,
-                  "auto (gpu on a CUDA device, else cpu), tiny (seconds), cpu (about 4 "
+                  "auto (gpu on a CUDA device, else cpu), tiny (seconds), cpu (about 3 "
                   "minutes on two cores with CIFAR-10, 1.5 with the synthetic data) or gpu")
       ->check(CLI::IsMember({"auto", "tiny", "cpu", "gpu"}))
       ->capture_default_str();
