@@ -47,6 +47,18 @@ int wait_for(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// Runs `shell_command` to its end: the exit code (as wait_for) and the wall time in ms.
+struct TimedRun {
+  int code;
+  double ms;
+};
+TimedRun run_timed(const std::string& shell_command, const std::string& log) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int code = wait_for(start(shell_command, log));
+  return {code,
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count()};
+}
+
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -94,13 +106,11 @@ std::string train(const std::string& out, int epochs, bool resume) {
 TEST(InterruptedRuns, KilledAtRandomMomentsResumesToTheSameWeights) {
   rp::test::TempDir dir;
   const std::string straight = dir.file("straight"), killed = dir.file("killed");
-  const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_EQ(wait_for(start(train(straight, 3, false), dir.file("straight.log"))), 0)
-      << slurp(dir.file("straight.log"));
+  const TimedRun uninterrupted = run_timed(train(straight, 3, false), dir.file("straight.log"));
+  ASSERT_EQ(uninterrupted.code, 0) << slurp(dir.file("straight.log"));
   // The kills land at random fractions of the uninterrupted run's time (start-up included), so
   // that they fall inside the run on a fast machine as on a slow one.
-  double run_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double run_ms = uninterrupted.ms;
   const std::string latest = killed + "/latest.safetensors";
   std::mt19937 draw(20261203);
   std::uniform_real_distribution<double> fraction(0.05, 0.6);
@@ -135,10 +145,8 @@ TEST(InterruptedRuns, KilledAtRandomMomentsResumesToTheSameWeights) {
 TEST(InterruptedRuns, SigtermAndSigintStopWithACheckpointThatResumesExactly) {
   rp::test::TempDir dir;
   const std::string straight = dir.file("straight");
-  const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_EQ(wait_for(start(train(straight, 3, false), dir.file("straight.log"))), 0);
-  const double run_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const TimedRun uninterrupted = run_timed(train(straight, 3, false), dir.file("straight.log"));
+  ASSERT_EQ(uninterrupted.code, 0) << slurp(dir.file("straight.log"));
   for (const int sig : {SIGTERM, SIGINT}) {
     const std::string out = dir.file(sig == SIGTERM ? "term" : "int");
     const std::string log = out + ".log";
@@ -150,7 +158,8 @@ TEST(InterruptedRuns, SigtermAndSigintStopWithACheckpointThatResumesExactly) {
       const pid_t pid = start("exec " + train(out, 3, false), log);
       ASSERT_TRUE(
           wait_until([&] { return std::filesystem::exists(out + "/latest.safetensors"); }, 120));
-      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(0.1 * run_ms));
+      std::this_thread::sleep_for(
+          std::chrono::duration<double, std::milli>(0.1 * uninterrupted.ms));
       kill(pid, sig);
       const int code = wait_for(pid);
       const std::string said = slurp(log);
