@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -165,17 +166,16 @@ TEST(InterruptedRuns, SigtermAndSigintStopWithACheckpointThatResumesExactly) {
       const std::string said = slurp(log);
       // Finished first, or the signal came after the last epoch's checkpoint, as the run was
       // ending (it then exits by the signal, with nothing to resume): try again.
-      if (code == 0 || rp::Checkpoint::open(out + "/latest.safetensors").info().epoch == 3) {
-        continue;
-      }
+      const std::int64_t stopped_epoch =
+          rp::Checkpoint::open(out + "/latest.safetensors").info().epoch;
+      if (code == 0 || stopped_epoch == 3) continue;
       tested = true;
       EXPECT_EQ(code, 128 + sig) << said;
       EXPECT_NE(said.find(sig == SIGTERM ? "stopped by SIGTERM" : "stopped by SIGINT"),
                 std::string::npos)
           << said;
       EXPECT_NE(said.find("--resume"), std::string::npos) << said;
-      const rp::Checkpoint stopped = rp::Checkpoint::open(out + "/latest.safetensors");
-      EXPECT_LT(stopped.info().epoch, 3);
+      EXPECT_LT(stopped_epoch, 3);
       const int resumed = wait_for(start(train(out, 3, true), log));
       ASSERT_EQ(resumed, 0) << slurp(log);
       expect_same_weights(straight + "/latest.safetensors", out + "/latest.safetensors");
