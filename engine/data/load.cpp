@@ -43,6 +43,7 @@ DatasetSplits load_dataset(const DatasetRequest& r) {
     opt.train = r.train ? r.synthetic_train : 1;  // one image stands for a split not wanted
     opt.test = r.synthetic_test;
     opt.seed = r.synthetic_seed;
+    opt.kind = r.synthetic_kind;
     opt.colours = r.synthetic_colours;
     s = make_synthetic(opt);
   } else {

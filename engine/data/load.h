@@ -14,6 +14,7 @@ struct DatasetRequest {
   std::string dir;                 // all but synthetic
   std::int64_t synthetic_train = 5000, synthetic_test = 1000;
   std::uint64_t synthetic_seed = 0;
+  std::string synthetic_kind = "objects";    // objects or scenes (synthetic.h)
   std::string synthetic_colours = "random";  // random or class (synthetic.h)
   // 0: all. cifar10, synthetic, folder: the first N; the ImageNet kinds: N class-balanced
   // (imagenet.h, balanced_subset).

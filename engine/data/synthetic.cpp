@@ -3,39 +3,28 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <sstream>
 
 #include "engine/core/context.h"
 #include "engine/core/error.h"
 #include "engine/core/philox.h"
 #include "engine/core/rng_streams.h"
+#include "engine/data/synthetic_paint.h"
+#include "engine/data/synthetic_scenes.h"
 #include "kernels/cpu/parallel.h"
 
 namespace rp {
 namespace {
 
-using Rgb = std::array<double, 3>;
-constexpr double kPi = 3.14159265358979323846;
-constexpr std::uint64_t kDrawsPerImage = 64;
+using synthetic::coverage;
+using synthetic::Draws;
+using synthetic::from_hsv;
+using synthetic::kDrawsPerImage;
+using synthetic::kPi;
+using synthetic::luminance;
+using synthetic::Rgb;
 
 enum Kind { Disk, Ring, Square, Triangle, Cross, HStripes, VStripes, Diagonal, Checker, Dots };
-
-// Sequential uniform draws for one image.
-struct Draws {
-  RngStream rng;
-  std::uint64_t next = 0;
-  double u() { return static_cast<double>(rng_uniform(rng, next++)); }
-  double in(double lo, double hi) { return lo + (hi - lo) * u(); }
-};
-
-double luminance(const Rgb& c) {
-  return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
-}
-
-// Coverage of a pixel by the region where a signed distance (in pixels) is negative, with a
-// one-pixel ramp so edges are antialiased.
-double coverage(double signed_distance) {
-  return std::clamp(0.5 - signed_distance, 0.0, 1.0);
-}
 
 // Inigo Quilez's exact distance to an equilateral triangle of circumradius-ish r, apex up.
 double triangle_distance(double px, double py, double r) {
@@ -70,26 +59,6 @@ struct Palette {
   Rgb fg, bg;
 };
 constexpr double kClassJitter = 0.06;
-
-Rgb from_hsv(double h, double s, double v) {
-  h = (h - std::floor(h)) * 6;
-  const double f = h - std::floor(h);
-  const double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
-  switch (static_cast<int>(h) % 6) {
-    case 0:
-      return {v, t, p};
-    case 1:
-      return {q, v, p};
-    case 2:
-      return {p, v, t};
-    case 3:
-      return {p, q, v};
-    case 4:
-      return {t, p, v};
-    default:
-      return {v, p, q};
-  }
-}
 
 Palette class_palette(std::uint64_t seed, int cls) {
   const RngStream offset{seed, rng_stream(RngPurpose::Synthetic, 48), 0};
@@ -225,60 +194,89 @@ double foreground(const Scene& s, double x, double y) {
   return inside * t;
 }
 
-void render(std::int64_t index, std::int64_t size, std::uint64_t seed, std::uint64_t split,
-            double pattern_amplitude, const std::vector<Palette>& palettes, std::uint8_t* out) {
-  Draws d{RngStream{seed, rng_stream(RngPurpose::Synthetic, split),
-                    static_cast<std::uint64_t>(index) * kDrawsPerImage}};
-  const auto cls = static_cast<std::size_t>(index % 10);
-  const Scene s = draw_scene(static_cast<Kind>(cls), static_cast<double>(size),
-                             palettes.empty() ? nullptr : &palettes[cls], d);
-  const std::int64_t plane = size * size;
-  const double side = static_cast<double>(size);
-  const RngStream noise{seed, rng_stream(RngPurpose::Synthetic, 16 + split),
+std::string format_probability(double p) {
+  std::ostringstream o;
+  o << p;
+  return o.str();
+}
+
+// Writes image `index` of a split: the clean picture paint(x, y) (pixel centres), plus the
+// pixel noise and the class's faint pattern, quantized to bytes.
+template <typename Paint>
+void finish(std::int64_t index, const SyntheticOptions& opt, std::uint64_t split,
+            const Paint& paint, std::uint8_t* out) {
+  const std::int64_t size = opt.size, plane = size * size;
+  const RngStream noise{opt.seed, rng_stream(RngPurpose::Synthetic, 16 + split),
                         static_cast<std::uint64_t>(index * 3 * plane)};
   // The class's faint pattern: the same signs for every example of the class.
   const RngStream pattern{
-      seed, rng_stream(RngPurpose::Synthetic, 32 + static_cast<std::uint64_t>(index % 10)), 0};
+      opt.seed, rng_stream(RngPurpose::Synthetic, 32 + static_cast<std::uint64_t>(index % 10)), 0};
   for (std::int64_t y = 0; y < size; ++y) {
     for (std::int64_t x = 0; x < size; ++x) {
-      const double px = static_cast<double>(x) + 0.5, py = static_cast<double>(y) + 0.5;
-      const double a = foreground(s, px, py);
-      const double g =
-          std::clamp(0.5 + ((px / side - 0.5) * s.gx + (py / side - 0.5) * s.gy), 0.0, 1.0);
+      const Rgb clean = paint(static_cast<double>(x) + 0.5, static_cast<double>(y) + 0.5);
       for (std::int64_t c = 0; c < 3; ++c) {
-        const auto ci = static_cast<std::size_t>(c);
-        const double bg = s.bg0[ci] * (1 - g) + s.bg1[ci] * g;
         const std::int64_t k = c * plane + y * size + x;
         const double n =
             (static_cast<double>(rng_uniform(noise, static_cast<std::uint64_t>(k))) - 0.5) *
             (8.0 / 255);
         const double sign = rng_uniform(pattern, static_cast<std::uint64_t>(k)) < 0.5f ? -1.0 : 1.0;
-        const double v =
-            std::clamp(bg * (1 - a) + s.fg[ci] * a + n + sign * pattern_amplitude, 0.0, 1.0);
+        const double v = std::clamp(
+            clean[static_cast<std::size_t>(c)] + n + sign * opt.pattern_amplitude, 0.0, 1.0);
         out[k] = static_cast<std::uint8_t>(std::lround(v * 255));
       }
     }
   }
 }
 
+void render(std::int64_t index, const SyntheticOptions& opt, std::uint64_t split,
+            const std::vector<Palette>& palettes, std::uint8_t* out) {
+  Draws d{RngStream{opt.seed, rng_stream(RngPurpose::Synthetic, split),
+                    static_cast<std::uint64_t>(index) * kDrawsPerImage}};
+  const auto cls = static_cast<int>(index % 10);
+  const double side = static_cast<double>(opt.size);
+  if (opt.kind == "scenes") {
+    const synthetic::CueScene s = synthetic::draw_cue_scene(cls, side, opt.cue_probability, d);
+    RP_CHECK(d.next <= kDrawsPerImage, "synthetic",
+             "a scene took " << d.next << " random draws, more than its " << kDrawsPerImage);
+    finish(
+        index, opt, split,
+        [&](double x, double y) { return synthetic::cue_scene_colour(s, x, y, side); }, out);
+    return;
+  }
+  const Scene s =
+      draw_scene(static_cast<Kind>(cls), side,
+                 palettes.empty() ? nullptr : &palettes[static_cast<std::size_t>(cls)], d);
+  finish(
+      index, opt, split,
+      [&](double x, double y) {
+        const double a = foreground(s, x, y);
+        const double g =
+            std::clamp(0.5 + ((x / side - 0.5) * s.gx + (y / side - 0.5) * s.gy), 0.0, 1.0);
+        return synthetic::mix(synthetic::mix(s.bg0, s.bg1, g), s.fg, a);
+      },
+      out);
+}
+
 Dataset make_split(const SyntheticOptions& opt, std::int64_t count, std::uint64_t split) {
   Dataset d;
   d.name = "synthetic";
-  d.source = "seed " + std::to_string(opt.seed) + ", " + opt.colours + " colours";
-  d.classes = synthetic_classes();
+  d.source = "seed " + std::to_string(opt.seed) + ", " +
+             (opt.kind == "scenes" ? "scenes of weak cues (each kept with probability " +
+                                         format_probability(opt.cue_probability) + ")"
+                                   : opt.colours + " colours");
+  d.classes = opt.kind == "scenes" ? synthetic::cue_scene_classes() : synthetic_classes();
   d.channels = 3;
   d.height = d.width = opt.size;
   d.images.resize(static_cast<std::size_t>(count * d.image_elements()));
   d.labels.resize(static_cast<std::size_t>(count));
   std::vector<Palette> palettes;
-  if (opt.colours == "class") {
+  if (opt.kind == "objects" && opt.colours == "class") {
     for (int c = 0; c < 10; ++c) palettes.push_back(class_palette(opt.seed, c));
   }
   cpu::parallel_for(Context::default_threads(), count, 64,
                     [&](std::int64_t b, std::int64_t e, int) {
                       for (std::int64_t i = b; i < e; ++i) {
-                        render(i, opt.size, opt.seed, split, opt.pattern_amplitude, palettes,
-                               d.images.data() + i * d.image_elements());
+                        render(i, opt, split, palettes, d.images.data() + i * d.image_elements());
                         d.labels[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 10);
                       }
                     });
@@ -288,9 +286,14 @@ Dataset make_split(const SyntheticOptions& opt, std::int64_t count, std::uint64_
 }  // namespace
 
 const char* const kSyntheticColours = "random or class";
+const char* const kSyntheticKinds = "objects or scenes";
 
 bool is_synthetic_colours(const std::string& scheme) {
   return scheme == "random" || scheme == "class";
+}
+
+bool is_synthetic_kind(const std::string& kind) {
+  return kind == "objects" || kind == "scenes";
 }
 
 const std::vector<std::string>& synthetic_classes() {
@@ -310,6 +313,10 @@ DatasetSplits make_synthetic(const SyntheticOptions& opt) {
            "pattern amplitude must be in [0, 0.25], found " << opt.pattern_amplitude);
   RP_CHECK(is_synthetic_colours(opt.colours), "synthetic",
            "colours must be " << kSyntheticColours << ", found '" << opt.colours << "'");
+  RP_CHECK(is_synthetic_kind(opt.kind), "synthetic",
+           "kind must be " << kSyntheticKinds << ", found '" << opt.kind << "'");
+  RP_CHECK(opt.cue_probability >= 0 && opt.cue_probability <= 1, "synthetic",
+           "cue probability must be in [0, 1], found " << opt.cue_probability);
   return DatasetSplits{make_split(opt, opt.train, 0), make_split(opt, opt.test, 1)};
 }
 

@@ -99,6 +99,9 @@ void validate(const TrainConfig& c) {
   RP_CHECK(c.synthetic_train >= 1 && c.synthetic_test >= 1 && c.synthetic_train <= kMaxCount &&
                c.synthetic_test <= kMaxCount,
            op, "'synthetic-train' and 'synthetic-test' must be in [1, " << kMaxCount << "]");
+  RP_CHECK(
+      is_synthetic_kind(c.synthetic_kind), op,
+      "'synthetic-kind' must be " << kSyntheticKinds << ", found '" << c.synthetic_kind << "'");
   RP_CHECK(is_synthetic_colours(c.synthetic_colours), op,
            "'synthetic-colours' must be " << kSyntheticColours << ", found '" << c.synthetic_colours
                                           << "'");

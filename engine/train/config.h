@@ -23,6 +23,7 @@ struct TrainConfig {
   std::int64_t synthetic_train = 5000;
   std::int64_t synthetic_test = 1000;
   std::uint64_t synthetic_seed = 0;          // the dataset's own seed, fixed across runs
+  std::string synthetic_kind = "objects";    // objects or scenes (engine/data/synthetic.h)
   std::string synthetic_colours = "random";  // random or class (engine/data/synthetic.h)
   std::int64_t train_subset = 0;             // 0: the whole split
   std::int64_t test_subset = 0;
@@ -73,8 +74,11 @@ void for_each_field(Config& c, F&& f) {
   f("synthetic-train", c.synthetic_train, "synthetic dataset: training images");
   f("synthetic-test", c.synthetic_test, "synthetic dataset: test images");
   f("synthetic-seed", c.synthetic_seed, "synthetic dataset: its generator's seed");
+  f("synthetic-kind", c.synthetic_kind,
+    "synthetic dataset: objects (one shape or texture per class) or scenes (sky, ground, "
+    "horizon and object, each a weak class cue)");
   f("synthetic-colours", c.synthetic_colours,
-    "synthetic dataset: random (each image its own) or class (each class its own, jittered)");
+    "synthetic objects: random (each image its own) or class (each class its own, jittered)");
   f("train-subset", c.train_subset,
     "use only the first N training images (0: all; the imagenet kinds: N class-balanced)");
   f("test-subset", c.test_subset,

@@ -11,6 +11,7 @@ DatasetRequest dataset_request(const TrainConfig& c) {
   r.synthetic_train = c.synthetic_train;
   r.synthetic_test = c.synthetic_test;
   r.synthetic_seed = c.synthetic_seed;
+  r.synthetic_kind = c.synthetic_kind;
   r.synthetic_colours = c.synthetic_colours;
   r.train_subset = c.train_subset;
   r.test_subset = c.test_subset;

@@ -1,12 +1,15 @@
-// The paper's effect on a small configuration: a robust model's inversions are closer to their
-// targets in pixel space than a standard model's.
+// The paper's effect at a tiny size: a robust model's inversions are clearly closer to their
+// targets in pixel space than a standard model's - the demo's bar, a mean pixel L2 ratio
+// (robust / standard) of at most 0.8.
 //
-// Both models: a ResNet-18 at 1/16 width on 3,000 synthetic images, batch 64, onecycle lr 0.1;
-// standard 6 epochs, robust 8 epochs of PGD-3 training at L2 eps 0.5. Ten test targets (one
-// per class) inverted from the same N(0.5, 0.05^2) noise seeds, L2 eps 1000, step 1, 200
-// iterations. Measured on a 2-core CPU (~45 s in all): mean pixel L2 to the targets 15.8
-// (robust) vs 17.8 (standard), 11% apart; with 1,500 iterations 20.8 vs 22.7. The assertion
-// (3% apart) leaves room for differences on other machines and thread counts.
+// The data are the synthetic scenes (several weak class cues each: sky, ground, horizon,
+// object; synthetic_scenes.h): on the objects kind, where one strong cue tells each class, the
+// ratio stays near 0.9 whatever the recipe (bench/RESULTS.md). Both models: a ResNet-18 at 1/8
+// width on 6,000 scenes, batch 64, onecycle lr 0.1, 8 epochs; the robust one trained with PGD-3
+// at L2 eps 1.0. Fifty test targets (five per class) inverted from the same N(0.5, 0.05^2)
+// noise seeds, L2 eps 1000, step 1, 200 iterations. On a 2-core CPU (about 100 s in all) four
+// training seeds gave ratios 0.73-0.75 (`robustprior train` and `invert` with these settings,
+// bench/RESULTS.md); width 1/16 spread over 0.70-0.83 and is not steady enough to assert on.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -28,10 +31,11 @@ struct Model {
 
 Model train(bool robust) {
   TrainConfig c;
-  c.width = 1.0 / 16;
-  c.synthetic_train = 3000;
+  c.width = 1.0 / 8;
+  c.synthetic_kind = "scenes";
+  c.synthetic_train = 6000;
   c.synthetic_test = 500;
-  c.epochs = robust ? 8 : 6;
+  c.epochs = 8;
   c.batch_size = 64;
   c.schedule = "onecycle";
   c.threads = 2;
@@ -39,7 +43,7 @@ Model train(bool robust) {
   if (robust) {
     c.adv = "pgd";
     c.constraint = "2";
-    c.eps = Amount{"0.5"};
+    c.eps = Amount{"1.0"};
     c.attack_steps = 3;
   }
   Model m{load_dataset(dataset_request(c)), nullptr};
@@ -50,33 +54,29 @@ Model train(bool robust) {
   return m;
 }
 
-TEST(RobustPrior, RobustInversionsAreCloserToTheirTargets) {
+TEST(RobustPrior, RobustInversionsAreClearlyCloserToTheirTargets) {
   Model standard = train(false), robust = train(true);
   const Dataset& test = standard.data.test;
-  // One target per class.
+  // The first 50 test images: five of each class (image i has class i % 10).
+  constexpr std::int64_t kTargets = 50;
   std::vector<std::int64_t> idx;
   std::vector<std::int32_t> labels;
-  for (std::int32_t cls = 0; cls < 10; ++cls) {
-    for (std::int64_t i = 0; i < test.size(); ++i) {
-      if (test.labels[static_cast<std::size_t>(i)] == cls) {
-        idx.push_back(i);
-        labels.push_back(cls);
-        break;
-      }
-    }
+  for (std::int64_t i = 0; i < kTargets; ++i) {
+    idx.push_back(i);
+    labels.push_back(test.labels[static_cast<std::size_t>(i)]);
   }
-  ASSERT_EQ(idx.size(), 10u);
   const HostImages targets = HostImages::from_dataset(test, idx);
   const RngStream rng{0, rng_stream(RngPurpose::Experiment, 0), 0};
-  const HostImages seeds = noise_seeds(10, standard.net->spec(), 0.5, 0.05, rng);
+  const HostImages seeds = noise_seeds(kTargets, standard.net->spec(), 0.5, 0.05, rng);
   InversionParams p;
   p.attack.steps = 200;
   Context& ctx = test::cpu_context();
   const InversionResult r = invert(ctx, *robust.net, targets, labels, seeds, p, rng);
   const InversionResult s = invert(ctx, *standard.net, targets, labels, seeds, p, rng);
   const double robust_px = mean(r.pixel_distance), standard_px = mean(s.pixel_distance);
-  std::printf("mean pixel L2 to the targets: robust %.2f, standard %.2f\n", robust_px, standard_px);
-  EXPECT_LT(robust_px, 0.97 * standard_px);
+  std::printf("mean pixel L2 to the targets: robust %.2f, standard %.2f, ratio %.3f\n", robust_px,
+              standard_px, robust_px / standard_px);
+  EXPECT_LE(robust_px, 0.8 * standard_px);
   // Both optimizations did their job: the representations match.
   EXPECT_LT(mean(r.representation_distance), 0.5 * mean(r.start_distance));
   EXPECT_LT(mean(s.representation_distance), 0.5 * mean(s.start_distance));

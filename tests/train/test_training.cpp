@@ -107,7 +107,8 @@ TEST(TrainConfig, ValidationNamesTheKey) {
                                                         {"device", "tpu"},
                                                         {"lr-gamma", 2.0},
                                                         {"weight-decay", -1.0},
-                                                        {"synthetic-colours", "pastel"}};
+                                                        {"synthetic-colours", "pastel"},
+                                                        {"synthetic-kind", "forest"}};
   for (const auto& [key, value] : bad) {
     const TrainConfig c = apply_json(TrainConfig{}, nlohmann::json{{key, value}}, "x");
     try {

@@ -77,8 +77,8 @@ TrainingOutcome run_training(const TrainConfig& cfg, const std::optional<Checkpo
                                      << " epochs, which does not fit epochs of " << batches
                                      << " steps (was the batch size or the data changed?)");
     if (in_epoch != 0) {
-      for (const char* key : {"batch-size", "train-subset", "synthetic-train", "synthetic-colours",
-                              "dataset", "data"}) {
+      for (const char* key : {"batch-size", "train-subset", "synthetic-train", "synthetic-seed",
+                              "synthetic-kind", "synthetic-colours", "dataset", "data"}) {
         RP_CHECK(!at.config.contains(key) || at.config.at(key) == to_json(cfg).at(key),
                  "train --resume",
                  "the run stopped in the middle of epoch "
