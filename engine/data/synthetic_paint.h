@@ -22,7 +22,9 @@ struct Draws {
   std::uint64_t next = 0;
   double u() { return static_cast<double>(rng_uniform(rng, next++)); }
   double in(double lo, double hi) { return lo + (hi - lo) * u(); }
-  // Standard normal from two uniform draws (Box-Muller, cosine branch).
+  // Standard normal from the next two uniform draws (Box-Muller, cosine branch). Not
+  // rng_normal(): its number e shares block e / 4's words with the uniform draws around it, so
+  // mixing the two in one sequence would correlate them.
   double normal() {
     const double u1 = 1.0 - u(), u2 = u();  // u1 in (0, 1]
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2 * kPi * u2);
